@@ -1,0 +1,1 @@
+//! Pure pressure state machines.

@@ -1,0 +1,1 @@
+//! Linux memory readings from `/proc` and the cgroup file systems.
