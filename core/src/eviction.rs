@@ -1,0 +1,180 @@
+//! Eviction targets, plans, and what the caches report back.
+//!
+//! When eviction is due the monitor computes a target in bytes,
+//! `max(cache_bytes * target_fraction, min(10 MiB, 5% of cache_bytes))`, capped at what the
+//! caches hold, and walks the ranked candidates asking each for at most what is still
+//! needed, the last one partially, until the target is met.
+
+use serde::{Deserialize, Serialize};
+
+use crate::level::PressureLevel;
+use crate::priority::Candidate;
+
+/// The floor of a target: never ask for less than this (or 5% of cache bytes, if smaller).
+pub const MIN_TARGET_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Bytes to ask back from caches holding `cache_bytes` at `fraction`.
+///
+/// ```
+/// use mempressure_core::eviction::target_bytes;
+///
+/// let mib = 1024 * 1024;
+/// assert_eq!(target_bytes(1000 * mib, 0.15), 150 * mib);
+/// // The floor: 5% of 100 MiB is above 0.01 * 100 MiB.
+/// assert_eq!(target_bytes(100 * mib, 0.01), 5 * mib);
+/// ```
+pub fn target_bytes(cache_bytes: u64, fraction: f64) -> u64 {
+    let by_fraction = (cache_bytes as f64 * fraction) as u64;
+    let floor = MIN_TARGET_BYTES.min(cache_bytes / 20);
+    by_fraction.max(floor).min(cache_bytes)
+}
+
+/// One cache asked to give back bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvictionRequest {
+    /// The cache's id.
+    pub cache: String,
+    /// Bytes asked for.
+    pub bytes: u64,
+}
+
+/// What the monitor asks the caches to do: who gives back how much.
+///
+/// The caller runs the requests in order and hands what each cache freed back through
+/// [`crate::PressureMonitor::handle_eviction_report`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvictionPlan {
+    /// Identifies the plan in the report.
+    pub id: u64,
+    /// The sample time that made the plan, in milliseconds.
+    pub t_ms: u64,
+    /// The level that made eviction due.
+    pub level: PressureLevel,
+    /// The sample's usage.
+    pub usage: f64,
+    /// Bytes to free in all.
+    pub target_bytes: u64,
+    /// The requests, highest score first; they sum to `target_bytes`.
+    pub requests: Vec<EvictionRequest>,
+}
+
+/// Asks ranked candidates in order until `target` bytes are covered.
+///
+/// ```
+/// use mempressure_core::{eviction::plan_requests, priority::Candidate};
+///
+/// let ranked = vec![
+///     Candidate { id: "a".into(), bytes: 30, score: 0.9 },
+///     Candidate { id: "b".into(), bytes: 30, score: 0.5 },
+/// ];
+/// let requests = plan_requests(&ranked, 40);
+/// assert_eq!((requests[0].bytes, requests[1].bytes), (30, 10));
+/// ```
+pub fn plan_requests(ranked: &[Candidate], target: u64) -> Vec<EvictionRequest> {
+    let mut remaining = target;
+    let mut requests = Vec::new();
+    for candidate in ranked {
+        if remaining == 0 {
+            break;
+        }
+        let bytes = candidate.bytes.min(remaining);
+        requests.push(EvictionRequest {
+            cache: candidate.id.clone(),
+            bytes,
+        });
+        remaining -= bytes;
+    }
+    requests
+}
+
+/// What one cache did with its request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvictionOutcome {
+    /// The cache's id.
+    pub cache: String,
+    /// Bytes it says it freed.
+    pub freed_bytes: u64,
+    /// Why it failed (an error or a panic), if it did; it may still have freed some bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The caller's account of running a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvictionReport {
+    /// The plan it reports on.
+    pub plan_id: u64,
+    /// One outcome per request that was run.
+    pub outcomes: Vec<EvictionOutcome>,
+}
+
+/// A request and what came of it, as logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvictionResult {
+    /// The cache's id.
+    pub cache: String,
+    /// Bytes asked for.
+    pub bytes: u64,
+    /// Bytes counted as freed: what the cache reported, at most what it held.
+    pub freed_bytes: u64,
+    /// The failure the cache reported, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A finished eviction: the plan and what was freed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Eviction {
+    /// The plan's id.
+    pub plan_id: u64,
+    /// The sample time that made the plan, in milliseconds.
+    pub t_ms: u64,
+    /// The level that made eviction due.
+    pub level: PressureLevel,
+    /// The sample's usage.
+    pub usage: f64,
+    /// Bytes the plan aimed to free.
+    pub target_bytes: u64,
+    /// Each request with its result.
+    pub requests: Vec<EvictionResult>,
+    /// Bytes freed in all.
+    pub freed_bytes: u64,
+    /// True when `auto_eviction` was off and no cache was asked.
+    pub dry_run: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1024 * 1024;
+
+    #[test]
+    fn target_uses_the_fraction_the_floor_and_the_cap() {
+        assert_eq!(target_bytes(100 * MIB, 0.5), 50 * MIB);
+        assert_eq!(target_bytes(1000 * MIB, 0.001), 10 * MIB);
+        assert_eq!(target_bytes(100, 1.0), 100);
+        assert_eq!(target_bytes(0, 0.5), 0);
+    }
+
+    #[test]
+    fn requests_sum_to_the_target_and_stop_there() {
+        let ranked: Vec<Candidate> = (0..5)
+            .map(|i| Candidate {
+                id: format!("c{i}"),
+                bytes: 10,
+                score: 1.0 - i as f64 / 10.0,
+            })
+            .collect();
+        let requests = plan_requests(&ranked, 25);
+        assert_eq!(requests.len(), 3);
+        assert_eq!(requests.iter().map(|r| r.bytes).sum::<u64>(), 25);
+        assert_eq!(
+            requests[2],
+            EvictionRequest {
+                cache: "c2".into(),
+                bytes: 5
+            }
+        );
+    }
+}

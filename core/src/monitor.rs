@@ -1,0 +1,466 @@
+//! The pressure monitor: samples and cache updates in, levels, plans and alerts out.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{ConfigError, InputError, ReportError};
+use crate::event::{Alert, Event, LevelChange};
+use crate::eviction::{
+    Eviction, EvictionPlan, EvictionReport, EvictionResult, plan_requests, target_bytes,
+};
+use crate::hysteresis::next_level;
+use crate::level::PressureLevel;
+use crate::priority::rank_candidates;
+use crate::registry::{CacheEntry, CacheRegistry, TypeBreakdown};
+use crate::sample::Sample;
+
+/// Why the monitor wants to be woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TimeoutReason {
+    /// The sample interval has passed since the last sample.
+    SampleDue,
+    /// An eviction was held back by the cooldown, which ends then.
+    EvictionCooldownEnds,
+}
+
+/// When to feed the monitor its next sample, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeout {
+    /// The time to wake at, in milliseconds on the caller's clock.
+    pub at_ms: u64,
+    /// What happens then.
+    pub reason: TimeoutReason,
+}
+
+/// A snapshot of the monitor's state, for status pages and `status --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// The current level.
+    pub level: PressureLevel,
+    /// The last sample's usage, if a sample was seen.
+    pub usage: Option<f64>,
+    /// The last sample accepted.
+    pub sample: Option<Sample>,
+    /// Bytes held by registered caches.
+    pub cache_bytes: u64,
+    /// Number of registered caches.
+    pub cache_count: usize,
+    /// Caches by type.
+    pub caches_by_type: BTreeMap<String, TypeBreakdown>,
+    /// Time of the last eviction plan, in milliseconds.
+    pub last_eviction_ms: Option<u64>,
+    /// The plan awaiting its report, if any.
+    pub pending_plan: Option<u64>,
+}
+
+struct Pending {
+    plan: EvictionPlan,
+    sample: Sample,
+}
+
+/// The pressure state machine. It never reads a clock, touches the OS or spawns anything:
+/// every input carries its time, every decision comes back from [`PressureMonitor::poll_event`].
+///
+/// # Driving it
+/// 1. Feed an input: [`handle_sample`](Self::handle_sample), or a cache change
+///    ([`register_cache`](Self::register_cache), [`set_cache_bytes`](Self::set_cache_bytes),
+///    [`touch_cache`](Self::touch_cache), [`remove_cache`](Self::remove_cache)).
+/// 2. Drain [`poll_event`](Self::poll_event) until it returns `None`. On
+///    [`Event::EvictionPlanned`], run the requests and call
+///    [`handle_eviction_report`](Self::handle_eviction_report), then drain again.
+/// 3. Wait until [`poll_timeout`](Self::poll_timeout), take a sample, go to 1.
+///
+/// ```
+/// use mempressure_core::{CacheEntry, Config, Event, PressureMonitor, Sample};
+///
+/// let mut monitor = PressureMonitor::new(Config::default()).unwrap();
+/// monitor.register_cache(0, CacheEntry::new("frames", "frame_cache", 50 << 20, 0)).unwrap();
+/// monitor.handle_sample(Sample::new(1_000, 1000, 26)).unwrap(); // 97.4% used
+///
+/// let mut freed = 0;
+/// while let Some(event) = monitor.poll_event() {
+///     match event {
+///         Event::EvictionPlanned(plan) => {
+///             // Ask the real caches here; this one frees what it is asked.
+///             let report = mempressure_core::simulate_eviction(&plan);
+///             monitor.handle_eviction_report(report).unwrap();
+///         }
+///         Event::Evict(eviction) => freed = eviction.freed_bytes,
+///         _ => {}
+///     }
+/// }
+/// assert!(freed > 0);
+/// ```
+pub struct PressureMonitor {
+    config: Config,
+    level: PressureLevel,
+    now_ms: Option<u64>,
+    last_sample: Option<Sample>,
+    caches: CacheRegistry,
+    last_eviction: Option<(u64, PressureLevel)>,
+    held_by_cooldown: bool,
+    last_alert_ms: [Option<u64>; 4],
+    pending: Option<Pending>,
+    events: VecDeque<Event>,
+    next_plan_id: u64,
+}
+
+impl PressureMonitor {
+    /// A monitor at `normal` with no caches.
+    ///
+    /// # Errors
+    /// The errors of [`Config::validate`].
+    pub fn new(config: Config) -> Result<PressureMonitor, ConfigError> {
+        config.validate()?;
+        Ok(PressureMonitor {
+            config,
+            level: PressureLevel::Normal,
+            now_ms: None,
+            last_sample: None,
+            caches: CacheRegistry::default(),
+            last_eviction: None,
+            held_by_cooldown: false,
+            last_alert_ms: [None; 4],
+            pending: None,
+            events: VecDeque::new(),
+            next_plan_id: 1,
+        })
+    }
+
+    /// The config in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The current level.
+    pub fn level(&self) -> PressureLevel {
+        self.level
+    }
+
+    /// The registered caches.
+    pub fn caches(&self) -> &CacheRegistry {
+        &self.caches
+    }
+
+    /// Feeds one sample: updates the level, and plans an eviction or raises alerts if due.
+    ///
+    /// # Errors
+    /// The sample is refused, and nothing changes, when [`Sample::validate`] fails, when its
+    /// time is before an earlier input's ([`InputError::TimeWentBackwards`]), or while an
+    /// eviction plan awaits its report ([`InputError::EvictionPending`]).
+    pub fn handle_sample(&mut self, sample: Sample) -> Result<(), InputError> {
+        sample.validate()?;
+        self.check_time(sample.t_ms)?;
+        if let Some(pending) = &self.pending {
+            return Err(InputError::EvictionPending {
+                plan_id: pending.plan.id,
+            });
+        }
+
+        self.now_ms = Some(sample.t_ms);
+        self.last_sample = Some(sample);
+        let usage = sample.usage();
+        let hysteresis = &self.config.hysteresis;
+        let level = next_level(
+            &self.config.thresholds,
+            hysteresis.exit_band,
+            self.level,
+            usage,
+        );
+        if level != self.level {
+            let from = std::mem::replace(&mut self.level, level);
+            self.events.push_back(Event::Level(LevelChange {
+                t_ms: sample.t_ms,
+                from,
+                to: level,
+                usage,
+            }));
+        }
+
+        match self.plan_eviction(&sample) {
+            Some(plan) if self.config.auto_eviction => {
+                self.events.push_back(Event::EvictionPlanned(plan.clone()));
+                self.pending = Some(Pending { plan, sample });
+            }
+            Some(plan) => {
+                let requests = plan
+                    .requests
+                    .iter()
+                    .map(|r| EvictionResult {
+                        cache: r.cache.clone(),
+                        bytes: r.bytes,
+                        freed_bytes: 0,
+                        error: None,
+                    })
+                    .collect();
+                self.finish_eviction(&plan, requests, true);
+                self.raise_alert(&sample, 0);
+            }
+            None => self.raise_alert(&sample, 0),
+        }
+        Ok(())
+    }
+
+    /// Records what the caches freed for the plan awaiting a report, then emits
+    /// [`Event::Evict`] and any alert of that check.
+    ///
+    /// Each cache is counted as having freed what it reported, at most what it held; a cache
+    /// that freed less than asked keeps the rest. A request with no outcome freed nothing.
+    ///
+    /// # Errors
+    /// [`ReportError`] when no plan awaits a report or the report names another plan.
+    pub fn handle_eviction_report(&mut self, report: EvictionReport) -> Result<(), ReportError> {
+        let Some(pending) = self.pending.take() else {
+            return Err(ReportError::NoPendingPlan {
+                plan_id: report.plan_id,
+            });
+        };
+        if pending.plan.id != report.plan_id {
+            let expected = pending.plan.id;
+            self.pending = Some(pending);
+            return Err(ReportError::WrongPlan {
+                expected,
+                got: report.plan_id,
+            });
+        }
+
+        let mut outcomes = report.outcomes;
+        let mut results = Vec::with_capacity(pending.plan.requests.len());
+        for request in &pending.plan.requests {
+            let position = outcomes.iter().position(|o| o.cache == request.cache);
+            let outcome = position.map(|i| outcomes.swap_remove(i));
+            let (reported, error) = match outcome {
+                Some(o) => (o.freed_bytes, o.error),
+                None => (0, Some("no outcome reported".to_string())),
+            };
+            let freed_bytes = self.caches.subtract(&request.cache, reported);
+            results.push(EvictionResult {
+                cache: request.cache.clone(),
+                bytes: request.bytes,
+                freed_bytes,
+                error,
+            });
+        }
+        // Caches that freed without being asked (a callback evicting a neighbour) still count.
+        outcomes.sort_by(|a, b| a.cache.cmp(&b.cache));
+        for outcome in outcomes {
+            let freed_bytes = self.caches.subtract(&outcome.cache, outcome.freed_bytes);
+            results.push(EvictionResult {
+                cache: outcome.cache,
+                bytes: 0,
+                freed_bytes,
+                error: outcome.error,
+            });
+        }
+
+        let freed = self.finish_eviction(&pending.plan, results, false);
+        self.raise_alert(&pending.sample, freed);
+        Ok(())
+    }
+
+    /// Registers a cache, or replaces the one with the same id.
+    ///
+    /// # Errors
+    /// [`InputError::TimeWentBackwards`] when `t_ms` is before an earlier input's.
+    pub fn register_cache(&mut self, t_ms: u64, entry: CacheEntry) -> Result<(), InputError> {
+        self.advance(t_ms)?;
+        self.caches.upsert(entry);
+        Ok(())
+    }
+
+    /// Sets a registered cache's bytes; returns false when no cache has that id.
+    ///
+    /// # Errors
+    /// [`InputError::TimeWentBackwards`] when `t_ms` is before an earlier input's.
+    pub fn set_cache_bytes(&mut self, t_ms: u64, id: &str, bytes: u64) -> Result<bool, InputError> {
+        self.advance(t_ms)?;
+        Ok(self.caches.set_bytes(id, bytes))
+    }
+
+    /// Counts one access to a cache at `t_ms`; returns false when no cache has that id.
+    ///
+    /// # Errors
+    /// [`InputError::TimeWentBackwards`] when `t_ms` is before an earlier input's.
+    pub fn touch_cache(&mut self, t_ms: u64, id: &str) -> Result<bool, InputError> {
+        self.advance(t_ms)?;
+        Ok(self.caches.touch(id, t_ms))
+    }
+
+    /// Removes a cache; returns it if it was registered.
+    ///
+    /// # Errors
+    /// [`InputError::TimeWentBackwards`] when `t_ms` is before an earlier input's.
+    pub fn remove_cache(&mut self, t_ms: u64, id: &str) -> Result<Option<CacheEntry>, InputError> {
+        self.advance(t_ms)?;
+        Ok(self.caches.remove(id))
+    }
+
+    /// The next output, oldest first.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When the monitor next wants a sample, and why; `None` while a plan awaits its report.
+    pub fn poll_timeout(&self) -> Option<Timeout> {
+        if self.pending.is_some() {
+            return None;
+        }
+        let Some(last) = self.last_sample else {
+            let at_ms = self.now_ms.unwrap_or(0);
+            return Some(Timeout {
+                at_ms,
+                reason: TimeoutReason::SampleDue,
+            });
+        };
+
+        let sample_due = Timeout {
+            at_ms: last.t_ms.saturating_add(self.config.sample_interval_ms),
+            reason: TimeoutReason::SampleDue,
+        };
+        let cooldown_end = self
+            .last_eviction
+            .filter(|_| self.held_by_cooldown)
+            .map(|(t, _)| Timeout {
+                at_ms: t.saturating_add(self.config.hysteresis.eviction_cooldown_ms),
+                reason: TimeoutReason::EvictionCooldownEnds,
+            });
+        match cooldown_end {
+            Some(end) if end.at_ms <= sample_due.at_ms => Some(end),
+            _ => Some(sample_due),
+        }
+    }
+
+    /// A snapshot of the state.
+    pub fn status(&self) -> Status {
+        Status {
+            level: self.level,
+            usage: self.last_sample.map(|s| s.usage()),
+            sample: self.last_sample,
+            cache_bytes: self.caches.total_bytes(),
+            cache_count: self.caches.len(),
+            caches_by_type: self.caches.breakdown_by_type(),
+            last_eviction_ms: self.last_eviction.map(|(t, _)| t),
+            pending_plan: self.pending.as_ref().map(|p| p.plan.id),
+        }
+    }
+
+    fn check_time(&self, t_ms: u64) -> Result<(), InputError> {
+        match self.now_ms {
+            Some(previous_ms) if t_ms < previous_ms => Err(InputError::TimeWentBackwards {
+                previous_ms,
+                current_ms: t_ms,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn advance(&mut self, t_ms: u64) -> Result<(), InputError> {
+        self.check_time(t_ms)?;
+        self.now_ms = Some(t_ms);
+        Ok(())
+    }
+
+    /// The plan for this sample, if eviction is due and the caches hold anything.
+    fn plan_eviction(&mut self, sample: &Sample) -> Option<EvictionPlan> {
+        let level = self.level;
+        let threshold = self.config.thresholds.for_level(level)?;
+        let fraction = self.config.eviction_targets.for_level(level)?;
+        let usage = sample.usage();
+        let pressing = level >= PressureLevel::Critical
+            || usage > threshold + self.config.hysteresis.enable_delta;
+        if !pressing {
+            self.held_by_cooldown = false;
+            return None;
+        }
+
+        let cooldown = self.config.hysteresis.eviction_cooldown_ms;
+        let allowed = match self.last_eviction {
+            None => true,
+            Some((last_t, last_level)) => {
+                level > last_level || sample.t_ms.saturating_sub(last_t) >= cooldown
+            }
+        };
+        self.held_by_cooldown = !allowed;
+        let target = target_bytes(self.caches.total_bytes(), fraction);
+        if !allowed || target == 0 {
+            return None;
+        }
+
+        let ranked = rank_candidates(&self.config.scoring, self.caches.iter(), sample.t_ms);
+        let plan = EvictionPlan {
+            id: self.next_plan_id,
+            t_ms: sample.t_ms,
+            level,
+            usage,
+            target_bytes: target,
+            requests: plan_requests(&ranked, target),
+        };
+        self.next_plan_id += 1;
+        self.last_eviction = Some((sample.t_ms, level));
+        Some(plan)
+    }
+
+    fn finish_eviction(
+        &mut self,
+        plan: &EvictionPlan,
+        requests: Vec<EvictionResult>,
+        dry_run: bool,
+    ) -> u64 {
+        let freed_bytes = requests.iter().map(|r| r.freed_bytes).sum();
+        self.events.push_back(Event::Evict(Eviction {
+            plan_id: plan.id,
+            t_ms: plan.t_ms,
+            level: plan.level,
+            usage: plan.usage,
+            target_bytes: plan.target_bytes,
+            requests,
+            freed_bytes,
+            dry_run,
+        }));
+        freed_bytes
+    }
+
+    fn raise_alert(&mut self, sample: &Sample, evicted_bytes: u64) {
+        let level = self.level;
+        if !self.config.alerts.levels.contains(&level) {
+            return;
+        }
+        let last = &mut self.last_alert_ms[level.index()];
+        if last.is_some_and(|t| sample.t_ms.saturating_sub(t) < self.config.alerts.cooldown_ms) {
+            return;
+        }
+
+        *last = Some(sample.t_ms);
+        self.events.push_back(Event::Alert(Alert {
+            t_ms: sample.t_ms,
+            level,
+            usage: sample.usage(),
+            total_bytes: sample.total_bytes,
+            available_bytes: sample.available_bytes,
+            process_bytes: sample.process_bytes,
+            evicted_bytes,
+        }));
+    }
+}
+
+/// The report of a plan whose caches each freed exactly what they were asked.
+///
+/// This is how replay treats caches; tests and simulations use it too.
+pub fn simulate_eviction(plan: &EvictionPlan) -> EvictionReport {
+    EvictionReport {
+        plan_id: plan.id,
+        outcomes: plan
+            .requests
+            .iter()
+            .map(|r| crate::eviction::EvictionOutcome {
+                cache: r.cache.clone(),
+                freed_bytes: r.bytes,
+                error: None,
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,333 @@
+//! Scenario tests of the monitor, each a timeline of samples on a virtual clock.
+
+use crate::*;
+
+const MIB: u64 = 1024 * 1024;
+
+/// A monitor driven like an adapter would: every plan is run by caches that free what they
+/// are asked, and every event is collected.
+struct Harness {
+    monitor: PressureMonitor,
+    events: Vec<Event>,
+}
+
+impl Harness {
+    fn new(config: Config) -> Harness {
+        Harness {
+            monitor: PressureMonitor::new(config).unwrap(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Feeds a sample of `usage` of a 1,000,000-byte total at `t_ms` (exact to 6 decimals).
+    fn sample(&mut self, t_ms: u64, usage: f64) -> Vec<Event> {
+        let total = 1_000_000;
+        let available = total - (total as f64 * usage).round() as u64;
+        self.monitor
+            .handle_sample(Sample::new(t_ms, total, available))
+            .unwrap();
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        while let Some(event) = self.monitor.poll_event() {
+            if let Event::EvictionPlanned(plan) = &event {
+                self.monitor
+                    .handle_eviction_report(simulate_eviction(plan))
+                    .unwrap();
+            }
+            out.push(event);
+        }
+        self.events.extend(out.clone());
+        out
+    }
+
+    fn cache(&mut self, id: &str, bytes: u64) {
+        self.monitor
+            .register_cache(0, CacheEntry::new(id, "frame_cache", bytes, 0))
+            .unwrap();
+    }
+}
+
+fn evictions(events: &[Event]) -> Vec<&Eviction> {
+    events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Evict(e) = e {
+                Some(e)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn alerts(events: &[Event]) -> Vec<&Alert> {
+    events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Alert(a) = e {
+                Some(a)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn usage_075_is_warning_with_target_fraction_015() {
+    let config = Config::default();
+    let level = hysteresis::entry_level(&config.thresholds, 0.75);
+    assert_eq!(level, PressureLevel::Warning);
+    assert_eq!(config.eviction_targets.for_level(level), Some(0.15));
+
+    let mut h = Harness::new(config);
+    let events = h.sample(0, 0.75);
+    assert!(matches!(&events[0], Event::Level(c) if c.to == PressureLevel::Warning));
+}
+
+#[test]
+fn a_100_mib_cache_asked_for_half_frees_50_mib_and_keeps_50() {
+    let mut config = Config::default();
+    config.eviction_targets.emergency = 0.5;
+    let mut h = Harness::new(config);
+    h.cache("frames", 100 * MIB);
+
+    let events = h.sample(0, 0.97);
+    let evicted = evictions(&events);
+    assert_eq!(evicted.len(), 1);
+    assert_eq!(evicted[0].target_bytes, 50 * MIB);
+    assert_eq!(evicted[0].freed_bytes, 50 * MIB);
+    assert_eq!(h.monitor.caches().get("frames").unwrap().bytes, 50 * MIB);
+}
+
+#[test]
+fn cooldown_refuses_then_allows_eviction() {
+    // Critical moved to 0.90 so that 0.80 and 0.82 are both warning, "against 0.70".
+    let mut config = Config::default();
+    config.thresholds.critical = 0.90;
+    config.hysteresis.enable_delta = 0.05;
+    config.hysteresis.eviction_cooldown_ms = 10_000;
+    let mut h = Harness::new(config);
+    h.cache("frames", 100 * MIB);
+
+    // t = 0 s: 0.80 is 0.10 above warning's 0.70 (more than the delta): evict.
+    assert_eq!(evictions(&h.sample(0, 0.80)).len(), 1);
+    // t = 5 s: 0.82, same level, inside the 10 s cooldown: refused.
+    assert_eq!(evictions(&h.sample(5_000, 0.82)).len(), 0);
+    assert_eq!(
+        h.monitor.poll_timeout(),
+        Some(Timeout {
+            at_ms: 10_000,
+            reason: TimeoutReason::EvictionCooldownEnds
+        })
+    );
+    // t = 15 s: the cooldown has passed: allowed again.
+    assert_eq!(evictions(&h.sample(15_000, 0.82)).len(), 1);
+}
+
+#[test]
+fn cooldown_holds_at_critical_with_the_default_thresholds() {
+    let mut h = Harness::new(Config::default());
+    h.cache("frames", 100 * MIB);
+    assert_eq!(
+        evictions(&h.sample(0, 0.80))[0].level,
+        PressureLevel::Critical
+    );
+    assert_eq!(evictions(&h.sample(29_999, 0.82)).len(), 0);
+    assert_eq!(evictions(&h.sample(30_000, 0.82)).len(), 1);
+}
+
+#[test]
+fn warning_evicts_only_beyond_the_enable_delta() {
+    let mut h = Harness::new(Config::default());
+    h.cache("frames", 100 * MIB);
+    assert_eq!(evictions(&h.sample(0, 0.74)).len(), 0);
+    assert_eq!(evictions(&h.sample(1_000, 0.76)).len(), 1);
+}
+
+#[test]
+fn escalation_evicts_at_once_despite_the_cooldown() {
+    let mut h = Harness::new(Config::default());
+    h.cache("frames", 100 * MIB);
+    assert_eq!(evictions(&h.sample(0, 0.76)).len(), 1);
+    let escalated = h.sample(1_000, 0.85);
+    assert_eq!(evictions(&escalated)[0].level, PressureLevel::Critical);
+    // Back at the same level within the cooldown: no more.
+    assert_eq!(evictions(&h.sample(2_000, 0.86)).len(), 0);
+}
+
+#[test]
+fn emergency_with_a_50_mib_cache_evicts_in_one_check() {
+    let mut h = Harness::new(Config::default());
+    h.cache("frames", 50 * MIB);
+    let events = h.sample(0, 0.974);
+    assert_eq!(h.monitor.level(), PressureLevel::Emergency);
+    assert!(evictions(&events)[0].freed_bytes > 0);
+}
+
+#[test]
+fn the_plan_follows_the_score_and_stops_at_the_target() {
+    let mut h = Harness::new(Config::default());
+    h.monitor
+        .register_cache(0, CacheEntry::new("frames", "frame_cache", 60 * MIB, 0))
+        .unwrap();
+    h.monitor
+        .register_cache(
+            0,
+            CacheEntry::new("checks", "validation_cache", 60 * MIB, 0),
+        )
+        .unwrap();
+    let events = h.sample(0, 0.85); // critical: 30% of 120 MiB = 36 MiB
+    let eviction = evictions(&events)[0];
+    assert_eq!(eviction.target_bytes, 36 * MIB);
+    assert_eq!(eviction.requests.len(), 1);
+    assert_eq!(eviction.requests[0].cache, "checks");
+}
+
+#[test]
+fn a_cache_that_frees_less_keeps_what_it_did_not_free() {
+    let mut monitor = PressureMonitor::new(Config::default()).unwrap();
+    monitor
+        .register_cache(0, CacheEntry::new("a", "t", 100 * MIB, 0))
+        .unwrap();
+    monitor.handle_sample(Sample::new(0, 100, 1)).unwrap();
+    let plan = loop {
+        if let Some(Event::EvictionPlanned(plan)) = monitor.poll_event() {
+            break plan;
+        }
+    };
+    assert_eq!(
+        monitor.handle_sample(Sample::new(1, 100, 1)),
+        Err(InputError::EvictionPending { plan_id: plan.id })
+    );
+
+    let report = EvictionReport {
+        plan_id: plan.id,
+        outcomes: vec![EvictionOutcome {
+            cache: "a".into(),
+            freed_bytes: 10 * MIB,
+            error: None,
+        }],
+    };
+    monitor.handle_eviction_report(report).unwrap();
+    assert_eq!(monitor.caches().get("a").unwrap().bytes, 90 * MIB);
+    let Some(Event::Evict(eviction)) = monitor.poll_event() else {
+        panic!("no evict event")
+    };
+    assert_eq!(eviction.freed_bytes, 10 * MIB);
+}
+
+#[test]
+fn alerts_carry_the_sample_and_the_evicted_bytes_once_per_cooldown() {
+    let mut h = Harness::new(Config::default());
+    h.cache("frames", 100 * MIB);
+    let first = h.sample(0, 0.85);
+    let alert = alerts(&first)[0];
+    assert_eq!(alert.level, PressureLevel::Critical);
+    assert_eq!(alert.evicted_bytes, 30 * MIB);
+    assert_eq!(alert.total_bytes, 1_000_000);
+
+    assert!(alerts(&h.sample(100_000, 0.85)).is_empty());
+    assert_eq!(alerts(&h.sample(300_000, 0.85)).len(), 1);
+    // Escalating is a different level: alerted at once.
+    assert_eq!(
+        alerts(&h.sample(300_001, 0.96))[0].level,
+        PressureLevel::Emergency
+    );
+    // Warning is not an alert level by default.
+    h.sample(600_000, 0.72);
+    assert_eq!(h.monitor.level(), PressureLevel::Warning);
+}
+
+#[test]
+fn dry_run_plans_and_alerts_but_frees_nothing() {
+    let config = Config {
+        auto_eviction: false,
+        ..Config::default()
+    };
+    let mut h = Harness::new(config);
+    h.cache("frames", 100 * MIB);
+    let events = h.sample(0, 0.97);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::EvictionPlanned(_)))
+    );
+    let eviction = evictions(&events)[0];
+    assert!(eviction.dry_run);
+    assert_eq!(eviction.freed_bytes, 0);
+    assert_eq!(eviction.target_bytes, 50 * MIB);
+    assert_eq!(h.monitor.caches().total_bytes(), 100 * MIB);
+    assert_eq!(alerts(&events).len(), 1);
+}
+
+#[test]
+fn time_going_backwards_is_refused_and_changes_nothing() {
+    let mut h = Harness::new(Config::default());
+    h.sample(5_000, 0.75);
+    let err = h
+        .monitor
+        .handle_sample(Sample::new(4_000, 100, 1))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        InputError::TimeWentBackwards {
+            previous_ms: 5_000,
+            current_ms: 4_000
+        }
+    );
+    assert_eq!(h.monitor.level(), PressureLevel::Warning);
+    assert!(h.monitor.poll_event().is_none());
+}
+
+#[test]
+fn no_caches_means_no_eviction_event() {
+    let mut h = Harness::new(Config::default());
+    assert!(evictions(&h.sample(0, 0.99)).is_empty());
+}
+
+#[test]
+fn case_12_flapping_around_70_percent_changes_once() {
+    // 19 samples 10 s apart on a 16 GiB host, usage alternating 69.9% / 70.1% (from
+    // ../shared/cases/case-12-threshold-flapping), starting below.
+    let mut h = Harness::new(Config::default());
+    h.cache("frames", 100 * MIB);
+    for i in 0..19u64 {
+        let usage = if i % 2 == 0 { 0.699 } else { 0.701 };
+        h.sample(i * 10_000, usage);
+    }
+    let changes: Vec<&LevelChange> = h
+        .events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Level(c) = e {
+                Some(c)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (changes[0].t_ms, changes[0].from, changes[0].to),
+        (10_000, PressureLevel::Normal, PressureLevel::Warning)
+    );
+    assert!(evictions(&h.events).len() <= 1);
+}
+
+#[test]
+fn poll_timeout_asks_for_the_next_sample() {
+    let mut h = Harness::new(Config::default());
+    assert_eq!(h.monitor.poll_timeout().unwrap().at_ms, 0);
+    h.sample(1_000, 0.1);
+    assert_eq!(
+        h.monitor.poll_timeout(),
+        Some(Timeout {
+            at_ms: 6_000,
+            reason: TimeoutReason::SampleDue
+        })
+    );
+}

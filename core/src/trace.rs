@@ -1,0 +1,428 @@
+//! Reading trace files: JSON Lines of samples and cache updates after a header line.
+//!
+//! ```text
+//! {"format":"mempressure-trace","version":1,"source":"linux-meminfo","interval_ms":100}
+//! {"t_ms":0,"total":17179869184,"available":5368709120,"process":734003200}
+//! {"t_ms":0,"cache":{"id":"frames","type":"frame_cache","bytes":104857600,"access_count":3,"last_access_ms":0}}
+//! {"t_ms":9000,"cache":{"id":"frames","bytes":0,"remove":true}}
+//! ```
+//!
+//! Unknown fields are ignored (recordings carry `host_total` and more). Blank lines are
+//! skipped. A cache update needs `id`, and unless it removes the cache, `type` and `bytes`;
+//! a missing `access_count` keeps the cache's count (0 for a new cache) and a missing
+//! `last_access_ms` keeps its last access (the record's `t_ms` for a new cache).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+use crate::sample::Sample;
+
+/// The `format` value of a trace header.
+pub const TRACE_FORMAT: &str = "mempressure-trace";
+/// The trace format version this crate reads and writes.
+pub const TRACE_VERSION: u64 = 1;
+
+/// The first line of a trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceHeader {
+    /// Always `mempressure-trace`.
+    pub format: String,
+    /// Always 1 for this crate.
+    pub version: u64,
+    /// Where the samples came from (`linux-meminfo`, `cgroup-v1`, ...), if said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Free text, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The sampling interval, if said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_ms: Option<u64>,
+}
+
+impl TraceHeader {
+    /// A version 1 header with a source and interval.
+    pub fn new(source: &str, interval_ms: u64) -> TraceHeader {
+        TraceHeader {
+            format: TRACE_FORMAT.to_string(),
+            version: TRACE_VERSION,
+            source: Some(source.to_string()),
+            description: None,
+            interval_ms: Some(interval_ms),
+        }
+    }
+}
+
+/// A change to one cache in a trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheUpdate {
+    /// Time of the record, in milliseconds.
+    pub t_ms: u64,
+    /// The cache's id.
+    pub id: String,
+    /// What happens to it.
+    pub change: CacheChange,
+}
+
+/// Set a cache's figures, or remove it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum CacheChange {
+    /// Register the cache or update it.
+    Set {
+        /// Its type.
+        cache_type: String,
+        /// Bytes it holds.
+        bytes: u64,
+        /// Its access count, if given.
+        access_count: Option<u64>,
+        /// Its last access time, if given.
+        last_access_ms: Option<u64>,
+    },
+    /// Remove it.
+    Remove,
+}
+
+/// One line of a trace after the header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Record {
+    /// A memory sample.
+    Sample(Sample),
+    /// A cache update.
+    Cache(CacheUpdate),
+}
+
+impl Record {
+    /// The record's time, in milliseconds.
+    pub fn t_ms(&self) -> u64 {
+        match self {
+            Record::Sample(s) => s.t_ms,
+            Record::Cache(c) => c.t_ms,
+        }
+    }
+}
+
+/// What is wrong with one line of a trace.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TraceErrorKind {
+    /// The file has no header line.
+    Empty,
+    /// Line 1 is not a `mempressure-trace` header.
+    NotAHeader {
+        /// What line 1 holds instead.
+        message: String,
+    },
+    /// The header names another version.
+    UnsupportedVersion {
+        /// The version found.
+        found: u64,
+    },
+    /// The line is not valid JSON, or a field has the wrong type.
+    Json {
+        /// 1-based column in the line.
+        column: usize,
+        /// The parser's description.
+        message: String,
+    },
+    /// A required field is missing.
+    MissingField {
+        /// The field's name.
+        field: &'static str,
+    },
+    /// A line has both a `cache` object and sample fields.
+    SampleAndCache,
+    /// The record is well-formed but the monitor refused it (impossible sample, time going
+    /// backwards).
+    Input(InputError),
+}
+
+/// A fault in a trace, with its 1-based line number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceError {
+    /// 1-based line number in the trace.
+    pub line: usize,
+    /// What is wrong.
+    pub kind: TraceErrorKind,
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: ", self.line)?;
+        match &self.kind {
+            TraceErrorKind::Empty => f.write_str("empty trace: expected a header line"),
+            TraceErrorKind::NotAHeader { message } => write!(
+                f,
+                "not a mempressure trace header ({message}); expected \
+                 {{\"format\":\"mempressure-trace\",\"version\":1}}"
+            ),
+            TraceErrorKind::UnsupportedVersion { found } => {
+                write!(
+                    f,
+                    "trace version {found} is not supported (this reads version 1)"
+                )
+            }
+            TraceErrorKind::Json { column, message } => write!(f, "column {column}: {message}"),
+            TraceErrorKind::MissingField { field } => write!(f, "missing field `{field}`"),
+            TraceErrorKind::SampleAndCache => {
+                f.write_str("a line is either a sample or a cache update, not both")
+            }
+            TraceErrorKind::Input(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for TraceError {}
+
+/// Drops serde_json's " at line L column C" suffix, for messages that give their own place.
+pub(crate) fn strip_serde_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn json_error(e: serde_json::Error) -> TraceErrorKind {
+    TraceErrorKind::Json {
+        column: e.column(),
+        message: strip_serde_position(&e.to_string()),
+    }
+}
+
+/// Reads a header line.
+///
+/// # Errors
+/// [`TraceErrorKind::NotAHeader`] or [`TraceErrorKind::UnsupportedVersion`].
+pub fn parse_header(line: &str) -> Result<TraceHeader, TraceErrorKind> {
+    let header: TraceHeader =
+        serde_json::from_str(line).map_err(|e| TraceErrorKind::NotAHeader {
+            message: strip_serde_position(&e.to_string()),
+        })?;
+    if header.format != TRACE_FORMAT {
+        let message = format!("format is {:?}", header.format);
+        return Err(TraceErrorKind::NotAHeader { message });
+    }
+    if header.version != TRACE_VERSION {
+        return Err(TraceErrorKind::UnsupportedVersion {
+            found: header.version,
+        });
+    }
+    Ok(header)
+}
+
+#[derive(Deserialize)]
+struct RawLine {
+    t_ms: Option<u64>,
+    total: Option<u64>,
+    available: Option<u64>,
+    process: Option<u64>,
+    psi_some_avg10: Option<f64>,
+    psi_full_avg10: Option<f64>,
+    cache: Option<RawCache>,
+}
+
+#[derive(Deserialize)]
+struct RawCache {
+    id: Option<String>,
+    #[serde(rename = "type")]
+    cache_type: Option<String>,
+    bytes: Option<u64>,
+    access_count: Option<u64>,
+    last_access_ms: Option<u64>,
+    #[serde(default)]
+    remove: bool,
+}
+
+fn required<T>(value: Option<T>, field: &'static str) -> Result<T, TraceErrorKind> {
+    value.ok_or(TraceErrorKind::MissingField { field })
+}
+
+/// Reads one record line (not the header).
+///
+/// # Errors
+/// [`TraceErrorKind::Json`], [`TraceErrorKind::MissingField`],
+/// [`TraceErrorKind::SampleAndCache`], or [`TraceErrorKind::Input`] for a sample that
+/// cannot be right (total 0, available above total).
+pub fn parse_record(line: &str) -> Result<Record, TraceErrorKind> {
+    let raw: RawLine = serde_json::from_str(line).map_err(json_error)?;
+    let t_ms = required(raw.t_ms, "t_ms")?;
+
+    let Some(cache) = raw.cache else {
+        let sample = Sample {
+            t_ms,
+            total_bytes: required(raw.total, "total")?,
+            available_bytes: required(raw.available, "available")?,
+            process_bytes: raw.process,
+            psi_some_avg10: raw.psi_some_avg10,
+            psi_full_avg10: raw.psi_full_avg10,
+        };
+        sample.validate().map_err(TraceErrorKind::Input)?;
+        return Ok(Record::Sample(sample));
+    };
+
+    if raw.total.is_some() || raw.available.is_some() {
+        return Err(TraceErrorKind::SampleAndCache);
+    }
+    let id = required(cache.id, "cache.id")?;
+    let change = if cache.remove {
+        CacheChange::Remove
+    } else {
+        CacheChange::Set {
+            cache_type: required(cache.cache_type, "cache.type")?,
+            bytes: required(cache.bytes, "cache.bytes")?,
+            access_count: cache.access_count,
+            last_access_ms: cache.last_access_ms,
+        }
+    };
+    Ok(Record::Cache(CacheUpdate { t_ms, id, change }))
+}
+
+/// The records of a trace's text, each with its line number, after checking the header.
+///
+/// ```
+/// let text = "{\"format\":\"mempressure-trace\",\"version\":1}\n{\"t_ms\":0,\"total\":10,\"available\":5}\n";
+/// let (header, records) = mempressure_core::parse_trace(text).unwrap();
+/// assert_eq!(header.version, 1);
+/// assert_eq!(records.len(), 1);
+/// assert_eq!(records[0].0, 2);
+/// ```
+///
+/// # Errors
+/// The first faulty line's [`TraceError`].
+pub fn parse_trace(text: &str) -> Result<(TraceHeader, Vec<(usize, Record)>), TraceError> {
+    let mut lines = text.lines().enumerate().map(|(i, line)| (i + 1, line));
+    let header = match lines.next() {
+        Some((line, text)) => parse_header(text).map_err(|kind| TraceError { line, kind })?,
+        None => {
+            return Err(TraceError {
+                line: 1,
+                kind: TraceErrorKind::Empty,
+            });
+        }
+    };
+
+    let records = lines
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(line, text)| {
+            parse_record(text)
+                .map(|r| (line, r))
+                .map_err(|kind| TraceError { line, kind })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((header, records))
+}
+
+/// Writes a sample as one trace line (no newline).
+pub fn sample_line(sample: &Sample) -> String {
+    serde_json::to_string(sample).expect("a Sample serialises: plain numbers and options")
+}
+
+/// Writes a header as one trace line (no newline).
+pub fn header_line(header: &TraceHeader) -> String {
+    serde_json::to_string(header).expect("a TraceHeader serialises: strings and numbers")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> TraceError {
+        parse_trace(text).unwrap_err()
+    }
+
+    const HEADER: &str = "{\"format\":\"mempressure-trace\",\"version\":1}\n";
+
+    #[test]
+    fn reads_samples_and_cache_updates() {
+        let text = format!(
+            "{HEADER}{{\"t_ms\":0,\"total\":100,\"available\":40,\"process\":7,\"host_total\":9}}\n\n\
+             {{\"t_ms\":5,\"cache\":{{\"id\":\"f\",\"type\":\"frame_cache\",\"bytes\":10}}}}\n\
+             {{\"t_ms\":6,\"cache\":{{\"id\":\"f\",\"bytes\":0,\"remove\":true}}}}\n"
+        );
+        let (_, records) = parse_trace(&text).unwrap();
+        assert_eq!(records.len(), 3);
+        assert_eq!(
+            records[0],
+            (
+                2,
+                Record::Sample(Sample::new(0, 100, 40).with_process_bytes(7))
+            )
+        );
+        assert_eq!(records[1].0, 4);
+        assert!(matches!(
+            &records[2].1,
+            Record::Cache(CacheUpdate {
+                change: CacheChange::Remove,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_field() {
+        let missing = error_of(&format!("{HEADER}{{\"t_ms\":0,\"total\":100}}\n"));
+        assert_eq!(missing.to_string(), "line 2: missing field `available`");
+
+        let above = error_of(&format!(
+            "{HEADER}{{\"t_ms\":0,\"total\":1}}\n{{\"t_ms\":0,\"total\":10,\"available\":11}}\n"
+        ));
+        assert_eq!(above.line, 2);
+
+        let above = error_of(&format!(
+            "{HEADER}{{\"t_ms\":0,\"total\":10,\"available\":11}}\n"
+        ));
+        assert!(
+            above
+                .to_string()
+                .contains("available (11 bytes) is above total (10 bytes)"),
+            "{above}"
+        );
+
+        let negative = error_of(&format!(
+            "{HEADER}{{\"t_ms\":0,\"total\":-3,\"available\":1}}\n"
+        ));
+        assert!(
+            negative.to_string().starts_with("line 2: column"),
+            "{negative}"
+        );
+
+        let broken = error_of(&format!("{HEADER}{{\"t_ms\":0,\"tot"));
+        assert_eq!(broken.line, 2);
+
+        let no_type = error_of(&format!(
+            "{HEADER}{{\"t_ms\":0,\"cache\":{{\"id\":\"x\",\"bytes\":1}}}}\n"
+        ));
+        assert_eq!(no_type.to_string(), "line 2: missing field `cache.type`");
+    }
+
+    #[test]
+    fn the_header_is_checked() {
+        assert_eq!(error_of("").kind, TraceErrorKind::Empty);
+        assert!(matches!(
+            error_of("{\"t_ms\":0}\n").kind,
+            TraceErrorKind::NotAHeader { .. }
+        ));
+        assert!(matches!(
+            error_of("{\"format\":\"other\",\"version\":1}\n").kind,
+            TraceErrorKind::NotAHeader { .. }
+        ));
+        assert_eq!(
+            error_of("{\"format\":\"mempressure-trace\",\"version\":2}\n").kind,
+            TraceErrorKind::UnsupportedVersion { found: 2 }
+        );
+    }
+
+    #[test]
+    fn written_lines_read_back() {
+        let sample = Sample::new(5, 100, 50).with_process_bytes(3);
+        assert_eq!(
+            parse_record(&sample_line(&sample)),
+            Ok(Record::Sample(sample))
+        );
+        let header = TraceHeader::new("linux-meminfo", 1000);
+        assert_eq!(parse_header(&header_line(&header)), Ok(header));
+    }
+}
