@@ -1,4 +1,45 @@
-//! Native adapter for `mempressure-core`: samples this machine and drives the core.
+//! Memory-pressure monitoring for Rust programs: samples this machine, drives
+//! `mempressure-core` on a background thread, and asks the program's caches to give memory
+//! back, least valuable first.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use mempressure_native::{Cache, EvictError, MonitorBuilder, Notification, Profile};
+//!
+//! struct Frames;
+//! impl Cache for Frames {
+//!     fn bytes(&self) -> u64 { 64 << 20 }
+//!     fn evict(&self, bytes: u64) -> Result<u64, EvictError> { Ok(bytes) }
+//! }
+//!
+//! let monitor = MonitorBuilder::new().profile(Profile::Production).start().unwrap();
+//! monitor.register_cache("frames", "frame_cache", Arc::new(Frames));
+//! for notification in monitor.subscribe() {
+//!     if let Notification::Event { event } = notification {
+//!         println!("{}", mempressure_native::describe(&event));
+//!     }
+//! }
+//! ```
+//!
+//! # Logging
+//! Through `tracing`: level changes and evictions at info, sampling failures, slow samples,
+//! failed evictions and alerts at warn. The `mempressure` binary installs a subscriber; a
+//! library user installs their own.
 
+mod cache;
 #[cfg(target_os = "linux")]
 pub mod linux;
+mod monitor;
+mod reading;
+mod sampler;
+
+pub use cache::{Cache, EvictError};
+pub use mempressure_core::{
+    self as core, Config, Event, PressureLevel, Profile, describe, format_bytes,
+};
+pub use monitor::{
+    CheckReport, DEFAULT_SLOW_SAMPLE_BOUND, Health, Monitor, MonitorBuilder, MonitorError,
+    MonitorStatus, Notification,
+};
+pub use reading::{LimitSource, Reading, SampleError};
+pub use sampler::{Sampler, SystemSampler};

@@ -1,0 +1,57 @@
+//! The `mempressure` command-line tool: status, watch, record and replay.
+
+mod options;
+mod record;
+mod replay;
+mod status;
+mod watch;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Memory-pressure monitoring: see this machine's pressure level, record its memory, and
+/// replay recordings through the pressure rules.
+#[derive(Parser)]
+#[command(name = "mempressure", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print this machine's memory and pressure level once.
+    Status(status::StatusArgs),
+    /// Print a line per sample, highlighting level changes, until Ctrl-C.
+    Watch(watch::WatchArgs),
+    /// Record this machine's memory to a trace file, one line per sample.
+    Record(record::RecordArgs),
+    /// Replay a trace file through the pressure rules and print the decision log.
+    Replay(replay::ReplayArgs),
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MEMPRESSURE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Status(args) => status::run(args),
+        Command::Watch(args) => watch::run(args),
+        Command::Record(args) => record::run(args),
+        Command::Replay(args) => replay::run(args),
+    };
+
+    match result {
+        Ok(()) | Err(options::CliError::OutputClosed) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("mempressure: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! `mempressure status`: one reading of this machine and its pressure level.
+
+use clap::Args;
+use mempressure_native::{
+    Config, MonitorBuilder, MonitorError, PressureLevel, Reading, format_bytes,
+};
+use serde::Serialize;
+
+use crate::options::{CliError, ConfigArgs};
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Also print the machine's own figures, the thresholds and the reading's details.
+    #[arg(long)]
+    detailed: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// The object `status --json` prints.
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    status: &'static str,
+    level: PressureLevel,
+    usage: f64,
+    total_bytes: u64,
+    available_bytes: u64,
+    process_bytes: Option<u64>,
+    source: &'static str,
+    cgroup_path: Option<&'a str>,
+    estimated: bool,
+    flags: &'a [String],
+    host_total_bytes: u64,
+    host_available_bytes: u64,
+    sample_duration_us: u64,
+    profile: &'static str,
+    thresholds: &'a mempressure_native::core::config::Thresholds,
+}
+
+pub fn run(args: StatusArgs) -> Result<(), CliError> {
+    let config = args.config.load()?;
+    let monitor = MonitorBuilder::new()
+        .config(config.clone())
+        .build()
+        .map_err(|e| CliError::Input(e.to_string()))?;
+
+    let report = match monitor.check_now() {
+        Ok(report) => report,
+        Err(MonitorError::Sample(error)) => {
+            if args.json {
+                let object =
+                    serde_json::json!({"status": "unavailable", "error": error.to_string()});
+                println!("{object}");
+            }
+            return Err(CliError::Runtime(error.to_string()));
+        }
+        Err(other) => return Err(CliError::Runtime(other.to_string())),
+    };
+
+    if args.json {
+        print_json(&report.reading, report.level, &config);
+    } else {
+        print_text(&report.reading, report.level, &config, args.detailed);
+    }
+    Ok(())
+}
+
+fn print_json(reading: &Reading, level: PressureLevel, config: &Config) {
+    let object = StatusJson {
+        status: "ok",
+        level,
+        usage: reading.usage(),
+        total_bytes: reading.total_bytes,
+        available_bytes: reading.available_bytes,
+        process_bytes: reading.process_bytes,
+        source: reading.source.as_str(),
+        cgroup_path: reading.cgroup_path.as_deref(),
+        estimated: reading.estimated,
+        flags: &reading.flags,
+        host_total_bytes: reading.host_total_bytes,
+        host_available_bytes: reading.host_available_bytes,
+        sample_duration_us: u64::try_from(reading.duration.as_micros()).unwrap_or(u64::MAX),
+        profile: config.profile.as_str(),
+        thresholds: &config.thresholds,
+    };
+    println!(
+        "{}",
+        serde_json::to_string(&object).expect("status serialises")
+    );
+}
+
+fn print_text(reading: &Reading, level: PressureLevel, config: &Config, detailed: bool) {
+    println!("level:     {level}");
+    println!(
+        "usage:     {:.2}% ({} available of {})",
+        reading.usage() * 100.0,
+        format_bytes(reading.available_bytes),
+        format_bytes(reading.total_bytes)
+    );
+    match reading.process_bytes {
+        Some(bytes) => println!("process:   {} resident", format_bytes(bytes)),
+        None => println!("process:   unknown (resident memory could not be read)"),
+    }
+    let limit = match &reading.cgroup_path {
+        Some(path) => format!("{} ({path})", reading.source),
+        None => reading.source.to_string(),
+    };
+    println!("limit:     {limit}");
+    if !detailed {
+        return;
+    }
+
+    println!(
+        "host:      {} available of {}",
+        format_bytes(reading.host_available_bytes),
+        format_bytes(reading.host_total_bytes)
+    );
+    let t = &config.thresholds;
+    println!(
+        "profile:   {} (warning {:.0}%, critical {:.0}%, emergency {:.0}%)",
+        config.profile,
+        t.warning * 100.0,
+        t.critical * 100.0,
+        t.emergency * 100.0
+    );
+    println!(
+        "estimated: {}",
+        if reading.estimated {
+            "yes (no MemAvailable)"
+        } else {
+            "no"
+        }
+    );
+    for flag in &reading.flags {
+        println!("flag:      {flag}");
+    }
+    println!("sampled in {:?}", reading.duration);
+}

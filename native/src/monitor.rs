@@ -1,0 +1,639 @@
+//! The `Monitor` handle: samples on a background thread, drives the core, calls the caches.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use mempressure_core::{
+    CacheEntry, Config, ConfigError, Event, EvictionOutcome, EvictionPlan, EvictionReport,
+    InputError, PressureLevel, PressureMonitor, Profile, Status, describe, format_bytes,
+};
+use serde::Serialize;
+
+use crate::cache::Cache;
+use crate::reading::{Reading, SampleError};
+use crate::sampler::{Sampler, SystemSampler};
+
+/// The default bound above which a sample counts as slow and is logged.
+pub const DEFAULT_SLOW_SAMPLE_BOUND: Duration = Duration::from_millis(100);
+
+/// What subscribers receive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Notification {
+    /// A sample was taken and checked (one per sample).
+    Sampled {
+        /// The monitor's time, in milliseconds since it was built.
+        t_ms: u64,
+        /// The level after the sample.
+        level: PressureLevel,
+        /// The reading.
+        reading: Reading,
+    },
+    /// A decision of the core: level change, eviction, alert.
+    Event {
+        /// The event.
+        event: Event,
+    },
+    /// Memory could not be read; no decision was made.
+    SampleFailed {
+        /// The monitor's time, in milliseconds since it was built.
+        t_ms: u64,
+        /// Why.
+        error: String,
+    },
+}
+
+/// Something the monitor could not do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MonitorError {
+    /// The config is invalid.
+    #[error("invalid config: {0}")]
+    Config(#[from] ConfigError),
+    /// Memory could not be read.
+    #[error(transparent)]
+    Sample(#[from] SampleError),
+    /// The core refused an input.
+    #[error("the pressure core refused the input: {0}")]
+    Input(#[from] InputError),
+    /// The background thread could not be started.
+    #[error("cannot start the monitor thread: {0}")]
+    Thread(String),
+}
+
+/// Whether the last sample could be taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// No sample was taken yet.
+    Starting,
+    /// The last sample was read.
+    Ok,
+    /// The last sample could not be read; the reason is given.
+    Unavailable(String),
+}
+
+/// A snapshot of the monitor, for status pages and `status --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonitorStatus {
+    /// Whether memory can be read.
+    pub health: Health,
+    /// The profile in use.
+    pub profile: Profile,
+    /// The core's state.
+    pub core: Status,
+    /// The last good reading.
+    pub reading: Option<Reading>,
+    /// Samples that could not be read, since the monitor was built.
+    pub sample_failures: u64,
+    /// Samples slower than the bound, since the monitor was built.
+    pub slow_samples: u64,
+    /// Cache evictions that failed or panicked, since the monitor was built.
+    pub eviction_failures: u64,
+}
+
+/// What one check did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckReport {
+    /// The monitor's time of the sample, in milliseconds since it was built.
+    pub t_ms: u64,
+    /// The level after the check.
+    pub level: PressureLevel,
+    /// The reading the check used.
+    pub reading: Reading,
+    /// The decisions the check made.
+    pub events: Vec<Event>,
+}
+
+type Callback = Arc<dyn Fn(&Notification) + Send + Sync>;
+
+enum Subscriber {
+    Channel(Sender<Notification>),
+    Callback(Callback),
+}
+
+struct State {
+    core: PressureMonitor,
+    caches: BTreeMap<String, Arc<dyn Cache>>,
+    last_reading: Option<Reading>,
+    health: Health,
+    sample_failures: u64,
+    slow_samples: u64,
+    eviction_failures: u64,
+    stopping: bool,
+}
+
+struct Shared {
+    started: Instant,
+    state: Mutex<State>,
+    wake: Condvar,
+    sampler: Mutex<Box<dyn Sampler>>,
+    check: Mutex<()>,
+    subscribers: Mutex<Vec<Subscriber>>,
+    slow_sample_bound: Duration,
+}
+
+/// Locks a mutex, taking the data back from a thread that panicked while holding it: the
+/// monitor's state stays consistent between steps, so it is safe to go on.
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Builds a [`Monitor`].
+///
+/// ```no_run
+/// use mempressure_native::{MonitorBuilder, Profile};
+///
+/// let monitor = MonitorBuilder::new().profile(Profile::Production).start().unwrap();
+/// println!("{:?}", monitor.status().core.level);
+/// ```
+pub struct MonitorBuilder {
+    config: Config,
+    sampler: Option<Box<dyn Sampler>>,
+    slow_sample_bound: Duration,
+}
+
+impl Default for MonitorBuilder {
+    fn default() -> Self {
+        MonitorBuilder::new()
+    }
+}
+
+impl MonitorBuilder {
+    /// A builder with the default profile and this machine's sampler.
+    pub fn new() -> MonitorBuilder {
+        MonitorBuilder {
+            config: Config::default(),
+            sampler: None,
+            slow_sample_bound: DEFAULT_SLOW_SAMPLE_BOUND,
+        }
+    }
+
+    /// Uses a named profile's config.
+    pub fn profile(mut self, profile: Profile) -> MonitorBuilder {
+        self.config = Config::profile(profile);
+        self
+    }
+
+    /// Uses this config.
+    pub fn config(mut self, config: Config) -> MonitorBuilder {
+        self.config = config;
+        self
+    }
+
+    /// Reads memory from this sampler instead of the machine.
+    pub fn sampler(mut self, sampler: impl Sampler + 'static) -> MonitorBuilder {
+        self.sampler = Some(Box::new(sampler));
+        self
+    }
+
+    /// Samples slower than this are logged and counted (default 100 ms).
+    pub fn slow_sample_bound(mut self, bound: Duration) -> MonitorBuilder {
+        self.slow_sample_bound = bound;
+        self
+    }
+
+    /// Builds the monitor without starting its thread: call [`Monitor::check_now`] from
+    /// your own loop, or [`Monitor::start`].
+    ///
+    /// # Errors
+    /// [`MonitorError::Config`] for an invalid config.
+    pub fn build(self) -> Result<Monitor, MonitorError> {
+        let core = PressureMonitor::new(self.config)?;
+        let sampler = self
+            .sampler
+            .unwrap_or_else(|| Box::new(SystemSampler::new()));
+        let shared = Shared {
+            started: Instant::now(),
+            state: Mutex::new(State {
+                core,
+                caches: BTreeMap::new(),
+                last_reading: None,
+                health: Health::Starting,
+                sample_failures: 0,
+                slow_samples: 0,
+                eviction_failures: 0,
+                stopping: false,
+            }),
+            wake: Condvar::new(),
+            sampler: Mutex::new(sampler),
+            check: Mutex::new(()),
+            subscribers: Mutex::new(Vec::new()),
+            slow_sample_bound: self.slow_sample_bound,
+        };
+        Ok(Monitor {
+            shared: Arc::new(shared),
+            thread: Mutex::new(None),
+        })
+    }
+
+    /// Builds the monitor and starts sampling on a background thread.
+    ///
+    /// # Errors
+    /// [`MonitorError::Config`] for an invalid config, [`MonitorError::Thread`] when the
+    /// thread cannot be spawned.
+    pub fn start(self) -> Result<Monitor, MonitorError> {
+        let monitor = self.build()?;
+        monitor.start()?;
+        Ok(monitor)
+    }
+}
+
+/// A thread-safe memory-pressure monitor for this process.
+///
+/// Share it with `Arc<Monitor>`. Dropping it (or [`Monitor::stop`]) stops the background
+/// thread and waits for it.
+pub struct Monitor {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Monitor {
+    /// Starts the background thread, sampling at the config's interval. Does nothing if it
+    /// is already running.
+    ///
+    /// # Errors
+    /// [`MonitorError::Thread`] when the thread cannot be spawned.
+    pub fn start(&self) -> Result<(), MonitorError> {
+        let mut thread = lock(&self.thread);
+        if thread.is_some() {
+            return Ok(());
+        }
+
+        lock(&self.shared.state).stopping = false;
+        let shared = Arc::clone(&self.shared);
+        let handle = thread::Builder::new()
+            .name("mempressure-monitor".into())
+            .spawn(move || run(&shared))
+            .map_err(|e| MonitorError::Thread(e.to_string()))?;
+        *thread = Some(handle);
+        Ok(())
+    }
+
+    /// Stops the background thread and waits for it to finish its current check.
+    pub fn stop(&self) {
+        let handle = lock(&self.thread).take();
+        lock(&self.shared.state).stopping = true;
+        self.shared.wake.notify_all();
+
+        let Some(handle) = handle else { return };
+        // Called from a callback on the monitor's own thread: it exits after this check.
+        if handle.thread().id() != thread::current().id() {
+            let _ = handle.join();
+        }
+    }
+
+    /// Samples now and runs one check: level, eviction, alerts.
+    ///
+    /// # Errors
+    /// [`MonitorError::Sample`] when memory cannot be read (nothing is decided then), or
+    /// [`MonitorError::Input`] if the core refuses the reading.
+    pub fn check_now(&self) -> Result<CheckReport, MonitorError> {
+        check(&self.shared)
+    }
+
+    /// Registers a cache under `id`, replacing any cache with the same id.
+    pub fn register_cache(&self, id: &str, cache_type: &str, cache: Arc<dyn Cache>) {
+        let bytes = cache_bytes(id, cache.as_ref()).unwrap_or(0);
+        let mut state = lock(&self.shared.state);
+        let t_ms = self.shared.now_ms();
+        let entry = CacheEntry::new(id, cache_type, bytes, t_ms);
+        state
+            .core
+            .register_cache(t_ms, entry)
+            .expect("the monitor's clock never goes back");
+        state.caches.insert(id.to_string(), cache);
+    }
+
+    /// Counts one access to a cache, for its priority score.
+    pub fn touch(&self, id: &str) -> bool {
+        let mut state = lock(&self.shared.state);
+        let t_ms = self.shared.now_ms();
+        state
+            .core
+            .touch_cache(t_ms, id)
+            .expect("the monitor's clock never goes back")
+    }
+
+    /// Removes a cache; returns false when no cache had that id.
+    pub fn remove_cache(&self, id: &str) -> bool {
+        let mut state = lock(&self.shared.state);
+        let t_ms = self.shared.now_ms();
+        state.caches.remove(id);
+        let removed = state.core.remove_cache(t_ms, id);
+        removed
+            .expect("the monitor's clock never goes back")
+            .is_some()
+    }
+
+    /// Receives every notification from now on on a channel.
+    pub fn subscribe(&self) -> Receiver<Notification> {
+        let (sender, receiver) = mpsc::channel();
+        lock(&self.shared.subscribers).push(Subscriber::Channel(sender));
+        receiver
+    }
+
+    /// Calls `callback` with every notification from now on, on the thread that checks.
+    pub fn on_notification(&self, callback: impl Fn(&Notification) + Send + Sync + 'static) {
+        lock(&self.shared.subscribers).push(Subscriber::Callback(Arc::new(callback)));
+    }
+
+    /// A snapshot of the monitor's state.
+    pub fn status(&self) -> MonitorStatus {
+        let state = lock(&self.shared.state);
+        MonitorStatus {
+            health: state.health.clone(),
+            profile: state.core.config().profile,
+            core: state.core.status(),
+            reading: state.last_reading.clone(),
+            sample_failures: state.sample_failures,
+            slow_samples: state.slow_samples,
+            eviction_failures: state.eviction_failures,
+        }
+    }
+
+    /// The config in use.
+    pub fn config(&self) -> Config {
+        lock(&self.shared.state).core.config().clone()
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Shared {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn notify(&self, notifications: &[Notification]) {
+        if notifications.is_empty() {
+            return;
+        }
+        let callbacks: Vec<Callback> = {
+            let mut subscribers = lock(&self.subscribers);
+            subscribers.retain(|s| match s {
+                Subscriber::Channel(sender) => {
+                    notifications.iter().all(|n| sender.send(n.clone()).is_ok())
+                }
+                Subscriber::Callback(_) => true,
+            });
+            subscribers
+                .iter()
+                .filter_map(|s| match s {
+                    Subscriber::Callback(c) => Some(Arc::clone(c)),
+                    Subscriber::Channel(_) => None,
+                })
+                .collect()
+        };
+
+        for callback in callbacks {
+            for notification in notifications {
+                let called = catch_unwind(AssertUnwindSafe(|| callback(notification)));
+                if called.is_err() {
+                    tracing::error!("a notification callback panicked; it is still subscribed");
+                }
+            }
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
+
+fn cache_bytes(id: &str, cache: &dyn Cache) -> Option<u64> {
+    match catch_unwind(AssertUnwindSafe(|| cache.bytes())) {
+        Ok(bytes) => Some(bytes),
+        Err(payload) => {
+            let message = panic_message(payload.as_ref());
+            tracing::warn!(cache = id, "cache panicked reporting its size: {message}");
+            None
+        }
+    }
+}
+
+fn run(shared: &Shared) {
+    tracing::debug!("monitor thread started");
+    loop {
+        let sampled_at = Instant::now();
+        let result = check(shared);
+
+        let mut state = lock(&shared.state);
+        let interval = Duration::from_millis(state.core.config().sample_interval_ms);
+        // After a failed sample the core's deadline is stale: wait one interval from now.
+        let deadline = match (&result, state.core.poll_timeout()) {
+            (Ok(_), Some(timeout)) => shared.started + Duration::from_millis(timeout.at_ms),
+            _ => sampled_at + interval,
+        };
+        while !state.stopping {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            state = shared
+                .wake
+                .wait_timeout(state, deadline - now)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        if state.stopping {
+            break;
+        }
+    }
+    tracing::debug!("monitor thread stopped");
+}
+
+fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
+    let _one_check_at_a_time = lock(&shared.check);
+
+    let read = {
+        let mut sampler = lock(&shared.sampler);
+        catch_unwind(AssertUnwindSafe(|| sampler.read())).unwrap_or_else(|payload| {
+            Err(SampleError::Unavailable(format!(
+                "the sampler panicked: {}",
+                panic_message(payload.as_ref())
+            )))
+        })
+    };
+    let reading = match read {
+        Ok(reading) => reading,
+        Err(error) => return Err(sample_failed(shared, error)),
+    };
+
+    // Ask each cache its size outside the lock: a cache may call back into the monitor.
+    let caches: Vec<(String, Arc<dyn Cache>)> = lock(&shared.state)
+        .caches
+        .iter()
+        .map(|(id, c)| (id.clone(), Arc::clone(c)))
+        .collect();
+    let sizes: Vec<(String, Option<u64>)> = caches
+        .iter()
+        .map(|(id, cache)| (id.clone(), cache_bytes(id, cache.as_ref())))
+        .collect();
+
+    let (t_ms, mut events, plan) = {
+        let mut state = lock(&shared.state);
+        let t_ms = shared.now_ms();
+        for (id, bytes) in sizes {
+            if let Some(bytes) = bytes {
+                state.core.set_cache_bytes(t_ms, &id, bytes)?;
+            }
+        }
+        if reading.duration > shared.slow_sample_bound {
+            state.slow_samples += 1;
+            tracing::warn!(
+                "sampling took {:?}, above the {:?} bound",
+                reading.duration,
+                shared.slow_sample_bound
+            );
+        }
+
+        state.core.handle_sample(reading.to_sample(t_ms))?;
+        state.health = Health::Ok;
+        state.last_reading = Some(reading.clone());
+        let (events, plan) = drain(&mut state.core);
+        (t_ms, events, plan)
+    };
+
+    if let Some(plan) = plan {
+        let outcomes = run_plan(shared, &plan);
+        let mut state = lock(&shared.state);
+        state.eviction_failures += outcomes.iter().filter(|o| o.error.is_some()).count() as u64;
+        let report = EvictionReport {
+            plan_id: plan.id,
+            outcomes,
+        };
+        state
+            .core
+            .handle_eviction_report(report)
+            .expect("the plan awaits this very report");
+        events.extend(drain(&mut state.core).0);
+    }
+
+    let level = lock(&shared.state).core.level();
+    for event in &events {
+        log_event(event);
+    }
+    let mut notifications = vec![Notification::Sampled {
+        t_ms,
+        level,
+        reading: reading.clone(),
+    }];
+    notifications.extend(
+        events
+            .iter()
+            .cloned()
+            .map(|event| Notification::Event { event }),
+    );
+    shared.notify(&notifications);
+    Ok(CheckReport {
+        t_ms,
+        level,
+        reading,
+        events,
+    })
+}
+
+fn sample_failed(shared: &Shared, error: SampleError) -> MonitorError {
+    let t_ms = {
+        let mut state = lock(&shared.state);
+        state.sample_failures += 1;
+        state.health = Health::Unavailable(error.to_string());
+        shared.now_ms()
+    };
+    tracing::warn!("{error}; no decision made");
+    shared.notify(&[Notification::SampleFailed {
+        t_ms,
+        error: error.to_string(),
+    }]);
+    MonitorError::Sample(error)
+}
+
+/// Drains the core's events; returns the plan to run, if one was handed out.
+fn drain(core: &mut PressureMonitor) -> (Vec<Event>, Option<EvictionPlan>) {
+    let mut events = Vec::new();
+    let mut plan = None;
+    while let Some(event) = core.poll_event() {
+        match event {
+            Event::EvictionPlanned(p) => plan = Some(p),
+            event => events.push(event),
+        }
+    }
+    (events, plan)
+}
+
+/// Asks each cache of the plan, outside the lock; a failure or panic in one is recorded and
+/// the others are still asked.
+fn run_plan(shared: &Shared, plan: &EvictionPlan) -> Vec<EvictionOutcome> {
+    let caches = lock(&shared.state).caches.clone();
+    plan.requests
+        .iter()
+        .map(|request| {
+            let Some(cache) = caches.get(&request.cache) else {
+                let error = Some("the cache was removed before it could be asked".to_string());
+                return EvictionOutcome {
+                    cache: request.cache.clone(),
+                    freed_bytes: 0,
+                    error,
+                };
+            };
+            let asked = catch_unwind(AssertUnwindSafe(|| cache.evict(request.bytes)));
+            let (freed_bytes, error) = match asked {
+                Ok(Ok(freed)) => (freed, None),
+                Ok(Err(e)) => (0, Some(format!("eviction failed: {e}"))),
+                Err(payload) => (
+                    0,
+                    Some(format!(
+                        "eviction panicked: {}",
+                        panic_message(payload.as_ref())
+                    )),
+                ),
+            };
+            if let Some(error) = &error {
+                tracing::warn!(cache = %request.cache, "{error}");
+            }
+            EvictionOutcome {
+                cache: request.cache.clone(),
+                freed_bytes,
+                error,
+            }
+        })
+        .collect()
+}
+
+fn log_event(event: &Event) {
+    match event {
+        Event::Level(change) => tracing::info!(
+            from = %change.from,
+            to = %change.to,
+            usage = change.usage,
+            "memory pressure level changed"
+        ),
+        Event::Evict(eviction) => tracing::info!(
+            level = %eviction.level,
+            target = %format_bytes(eviction.target_bytes),
+            freed = %format_bytes(eviction.freed_bytes),
+            dry_run = eviction.dry_run,
+            "evicted from caches"
+        ),
+        Event::Alert(_) => tracing::warn!("{}", describe(event)),
+        _ => tracing::debug!("{}", describe(event)),
+    }
+}
