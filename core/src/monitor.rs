@@ -57,9 +57,13 @@ pub struct Status {
     pub pending_plan: Option<u64>,
 }
 
+/// A check whose eviction is under way: the plan handed out, and what earlier rounds of
+/// the same check freed.
 struct Pending {
     plan: EvictionPlan,
     sample: Sample,
+    target_bytes: u64,
+    results: Vec<EvictionResult>,
 }
 
 /// The pressure state machine. It never reads a clock, touches the OS or spawns anything:
@@ -184,7 +188,13 @@ impl PressureMonitor {
         match self.plan_eviction(&sample) {
             Some(plan) if self.config.auto_eviction => {
                 self.events.push_back(Event::EvictionPlanned(plan.clone()));
-                self.pending = Some(Pending { plan, sample });
+                let target_bytes = plan.target_bytes;
+                self.pending = Some(Pending {
+                    plan,
+                    sample,
+                    target_bytes,
+                    results: Vec::new(),
+                });
             }
             Some(plan) => {
                 let requests = plan
@@ -210,11 +220,15 @@ impl PressureMonitor {
     ///
     /// Each cache is counted as having freed what it reported, at most what it held; a cache
     /// that freed less than asked keeps the rest. A request with no outcome freed nothing.
+    /// When the caches freed less than the target (one failed, panicked or held less than
+    /// it said), the shortfall is asked of the next candidates not yet asked in this check:
+    /// a new [`Event::EvictionPlanned`] follows, and the [`Event::Evict`] comes once no
+    /// shortfall or no candidate is left, with every round's requests.
     ///
     /// # Errors
     /// [`ReportError`] when no plan awaits a report or the report names another plan.
     pub fn handle_eviction_report(&mut self, report: EvictionReport) -> Result<(), ReportError> {
-        let Some(pending) = self.pending.take() else {
+        let Some(mut pending) = self.pending.take() else {
             return Err(ReportError::NoPendingPlan {
                 plan_id: report.plan_id,
             });
@@ -229,7 +243,6 @@ impl PressureMonitor {
         }
 
         let mut outcomes = report.outcomes;
-        let mut results = Vec::with_capacity(pending.plan.requests.len());
         for request in &pending.plan.requests {
             let position = outcomes.iter().position(|o| o.cache == request.cache);
             let outcome = position.map(|i| outcomes.swap_remove(i));
@@ -238,8 +251,9 @@ impl PressureMonitor {
                 None => (0, Some("no outcome reported".to_string())),
             };
             let freed_bytes = self.caches.subtract(&request.cache, reported);
-            results.push(EvictionResult {
-                cache: request.cache.clone(),
+            let cache = request.cache.clone();
+            pending.results.push(EvictionResult {
+                cache,
                 bytes: request.bytes,
                 freed_bytes,
                 error,
@@ -249,17 +263,49 @@ impl PressureMonitor {
         outcomes.sort_by(|a, b| a.cache.cmp(&b.cache));
         for outcome in outcomes {
             let freed_bytes = self.caches.subtract(&outcome.cache, outcome.freed_bytes);
-            results.push(EvictionResult {
-                cache: outcome.cache,
+            let (cache, error) = (outcome.cache, outcome.error);
+            pending.results.push(EvictionResult {
+                cache,
                 bytes: 0,
                 freed_bytes,
-                error: outcome.error,
+                error,
             });
         }
 
-        let freed = self.finish_eviction(&pending.plan, results, false);
+        let freed: u64 = pending.results.iter().map(|r| r.freed_bytes).sum();
+        if let Some(next) = self.plan_shortfall(&pending, freed) {
+            self.events.push_back(Event::EvictionPlanned(next.clone()));
+            pending.plan = next;
+            self.pending = Some(pending);
+            return Ok(());
+        }
+
+        let mut plan = pending.plan;
+        plan.target_bytes = pending.target_bytes;
+        let freed = self.finish_eviction(&plan, pending.results, false);
         self.raise_alert(&pending.sample, freed);
         Ok(())
+    }
+
+    /// The follow-up plan for what a check's eviction still lacks, from caches not yet asked.
+    fn plan_shortfall(&mut self, pending: &Pending, freed: u64) -> Option<EvictionPlan> {
+        let shortfall = pending.target_bytes.checked_sub(freed).filter(|&b| b > 0)?;
+        let asked = |id: &str| pending.results.iter().any(|r| r.cache == id);
+        let untried = self.caches.iter().filter(|c| !asked(&c.id));
+        let ranked = rank_candidates(&self.config.scoring, untried, pending.sample.t_ms);
+        let requests = plan_requests(&ranked, shortfall);
+        if requests.is_empty() {
+            return None;
+        }
+
+        let id = self.next_plan_id;
+        self.next_plan_id += 1;
+        Some(EvictionPlan {
+            id,
+            target_bytes: shortfall,
+            requests,
+            ..pending.plan.clone()
+        })
     }
 
     /// Registers a cache, or replaces the one with the same id.

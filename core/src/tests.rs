@@ -331,3 +331,52 @@ fn poll_timeout_asks_for_the_next_sample() {
         })
     );
 }
+
+#[test]
+fn a_shortfall_is_asked_of_the_next_candidates_in_the_same_check() {
+    let mut monitor = PressureMonitor::new(Config::default()).unwrap();
+    let broken = CacheEntry::new("broken", "validation_cache", 100 * MIB, 0);
+    monitor.register_cache(0, broken).unwrap();
+    monitor
+        .register_cache(0, CacheEntry::new("spare", "frame_cache", 100 * MIB, 0))
+        .unwrap();
+    monitor.handle_sample(Sample::new(0, 100, 1)).unwrap(); // emergency: 50% of 200 MiB
+
+    assert!(matches!(monitor.poll_event(), Some(Event::Level(_))));
+    let Some(Event::EvictionPlanned(first)) = monitor.poll_event() else {
+        panic!("no plan")
+    };
+    assert_eq!(first.requests[0].cache, "broken");
+    let failed = EvictionOutcome {
+        cache: "broken".into(),
+        freed_bytes: 0,
+        error: Some("oops".into()),
+    };
+    monitor
+        .handle_eviction_report(EvictionReport {
+            plan_id: first.id,
+            outcomes: vec![failed],
+        })
+        .unwrap();
+
+    let Some(Event::EvictionPlanned(second)) = monitor.poll_event() else {
+        panic!("no follow-up")
+    };
+    assert_eq!(second.target_bytes, 100 * MIB);
+    assert_eq!(second.requests[0].cache, "spare");
+    monitor
+        .handle_eviction_report(simulate_eviction(&second))
+        .unwrap();
+
+    let Some(Event::Evict(eviction)) = monitor.poll_event() else {
+        panic!("no evict event")
+    };
+    assert_eq!(
+        (eviction.target_bytes, eviction.freed_bytes),
+        (100 * MIB, 100 * MIB)
+    );
+    assert_eq!(eviction.requests.len(), 2);
+    assert_eq!(eviction.requests[0].error.as_deref(), Some("oops"));
+    // Nobody is left to ask: the check ends there even though "broken" freed nothing.
+    assert!(matches!(monitor.poll_event(), Some(Event::Alert(_))));
+}

@@ -512,19 +512,23 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
         (t_ms, events, plan)
     };
 
-    if let Some(plan) = plan {
-        let outcomes = run_plan(shared, &plan);
+    // A plan may be followed by another for what failing caches did not free.
+    let mut plan = plan;
+    while let Some(current) = plan.take() {
+        let outcomes = run_plan(shared, &current);
         let mut state = lock(&shared.state);
         state.eviction_failures += outcomes.iter().filter(|o| o.error.is_some()).count() as u64;
         let report = EvictionReport {
-            plan_id: plan.id,
+            plan_id: current.id,
             outcomes,
         };
         state
             .core
             .handle_eviction_report(report)
             .expect("the plan awaits this very report");
-        events.extend(drain(&mut state.core).0);
+        let (more, next) = drain(&mut state.core);
+        events.extend(more);
+        plan = next;
     }
 
     let level = lock(&shared.state).core.level();
