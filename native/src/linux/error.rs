@@ -103,7 +103,7 @@ pub enum ParseError {
     },
 }
 
-/// Why `read_memory` could not produce a reading.
+/// Why [`read_memory`](super::read_memory) could not produce a reading.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LinuxReadError {
