@@ -59,7 +59,10 @@ impl CgroupUsage {
     /// ```
     /// use mempressure_native::linux::CgroupUsage;
     ///
-    /// let usage = CgroupUsage { current_bytes: 51_000_000_000, inactive_file_bytes: 46_000_000_000 };
+    /// let usage = CgroupUsage {
+    ///     current_bytes: 51_000_000_000,
+    ///     inactive_file_bytes: 46_000_000_000,
+    /// };
     /// assert_eq!(usage.working_set_bytes(), 5_000_000_000);
     /// ```
     pub fn working_set_bytes(&self) -> u64 {
