@@ -169,12 +169,16 @@ impl PressureMonitor {
         self.last_sample = Some(sample);
         let usage = sample.usage();
         let hysteresis = &self.config.hysteresis;
-        let level = next_level(
+        let mut level = next_level(
             &self.config.thresholds,
             hysteresis.exit_band,
             self.level,
             usage,
         );
+        if sample.throttled {
+            // The kernel is already throttling at memory.high: never normal.
+            level = level.max(PressureLevel::Warning);
+        }
         if level != self.level {
             let from = std::mem::replace(&mut self.level, level);
             self.events.push_back(Event::Level(LevelChange {

@@ -33,6 +33,10 @@ pub struct Sample {
     /// Share of time all tasks stalled on memory over 10 s, in percent, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub psi_full_avg10: Option<f64>,
+    /// True when the kernel is already throttling the process' cgroup (its working set is
+    /// at or above cgroup v2 `memory.high`): the level is then at least `warning`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub throttled: bool,
 }
 
 impl Sample {
@@ -45,6 +49,7 @@ impl Sample {
             process_bytes: None,
             psi_some_avg10: None,
             psi_full_avg10: None,
+            throttled: false,
         }
     }
 

@@ -380,3 +380,16 @@ fn a_shortfall_is_asked_of_the_next_candidates_in_the_same_check() {
     // Nobody is left to ask: the check ends there even though "broken" freed nothing.
     assert!(matches!(monitor.poll_event(), Some(Event::Alert(_))));
 }
+
+#[test]
+fn a_throttled_sample_is_never_normal() {
+    let mut monitor = PressureMonitor::new(Config::default()).unwrap();
+    let throttled = Sample {
+        throttled: true,
+        ..Sample::new(0, 100, 50)
+    };
+    monitor.handle_sample(throttled).unwrap();
+    assert_eq!(monitor.level(), PressureLevel::Warning);
+    monitor.handle_sample(Sample::new(1, 100, 50)).unwrap();
+    assert_eq!(monitor.level(), PressureLevel::Normal);
+}

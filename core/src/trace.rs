@@ -7,7 +7,8 @@
 //! {"t_ms":9000,"cache":{"id":"frames","bytes":0,"remove":true}}
 //! ```
 //!
-//! Unknown fields are ignored (recordings carry `host_total` and more). Blank lines are
+//! A sample may say `"throttled":true` (the kernel throttles the cgroup at `memory.high`;
+//! absent means false). Unknown fields are ignored (recordings carry `host_total` and more). Blank lines are
 //! skipped. A cache update needs `id`, and unless it removes the cache, `type` and `bytes`;
 //! a missing `access_count` keeps the cache's count (0 for a new cache) and a missing
 //! `last_access_ms` keeps its last access (the record's `t_ms` for a new cache).
@@ -221,6 +222,7 @@ struct RawLine {
     process: Option<u64>,
     psi_some_avg10: Option<f64>,
     psi_full_avg10: Option<f64>,
+    throttled: Option<bool>,
     cache: Option<RawCache>,
 }
 
@@ -258,6 +260,7 @@ pub fn parse_record(line: &str) -> Result<Record, TraceErrorKind> {
             process_bytes: raw.process,
             psi_some_avg10: raw.psi_some_avg10,
             psi_full_avg10: raw.psi_full_avg10,
+            throttled: raw.throttled.unwrap_or(false),
         };
         sample.validate().map_err(TraceErrorKind::Input)?;
         return Ok(Record::Sample(sample));

@@ -27,7 +27,6 @@
 //! library user installs their own.
 
 mod cache;
-#[cfg(target_os = "linux")]
 pub mod linux;
 mod monitor;
 mod reading;
@@ -41,5 +40,5 @@ pub use monitor::{
     CheckReport, DEFAULT_SLOW_SAMPLE_BOUND, Health, Monitor, MonitorBuilder, MonitorError,
     MonitorStatus, Notification,
 };
-pub use reading::{LimitSource, Reading, SampleError};
+pub use reading::{LimitSource, Reading, ReadingFlag, SampleError};
 pub use sampler::{Sampler, SystemSampler};

@@ -1,42 +1,11 @@
 //! One reading of this machine's memory, with where its figures came from.
 
-use std::fmt;
 use std::time::Duration;
 
 use mempressure_core::Sample;
 use serde::Serialize;
 
-/// Where the effective total memory came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LimitSource {
-    /// The machine's memory: no container limit applies.
-    Host,
-    /// A cgroup v1 memory limit.
-    CgroupV1,
-    /// A cgroup v2 memory limit.
-    CgroupV2,
-    /// A cgroup limit reported by `sysinfo`, which does not say which version.
-    Cgroup,
-}
-
-impl LimitSource {
-    /// The name used in `status --json` (`host`, `cgroup-v1`, `cgroup-v2`, `cgroup`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LimitSource::Host => "host",
-            LimitSource::CgroupV1 => "cgroup-v1",
-            LimitSource::CgroupV2 => "cgroup-v2",
-            LimitSource::Cgroup => "cgroup",
-        }
-    }
-}
-
-impl fmt::Display for LimitSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::linux::{LimitSource, ReadingFlag};
 
 /// Memory as read from the machine, before it becomes a [`Sample`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,10 +24,15 @@ pub struct Reading {
     pub source: LimitSource,
     /// The cgroup whose limit applies, when one does.
     pub cgroup_path: Option<String>,
-    /// True when available memory was estimated (no `MemAvailable` on this kernel).
+    /// The smallest cgroup v2 `memory.high` that applies, in bytes.
+    pub memory_high_bytes: Option<u64>,
+    /// True when the working set is at or above `memory.high`: the kernel is throttling,
+    /// and the level is at least `warning`.
+    pub at_or_above_memory_high: bool,
+    /// True when available memory was estimated (no usable `MemAvailable`).
     pub estimated: bool,
-    /// Implausible figures that were set aside, in words.
-    pub flags: Vec<String>,
+    /// Implausible or missing figures that were set aside, and what was used instead.
+    pub flags: Vec<ReadingFlag>,
     /// How long the reading took.
     #[serde(skip)]
     pub duration: Duration,
@@ -74,6 +48,7 @@ impl Reading {
             process_bytes: self.process_bytes,
             psi_some_avg10: None,
             psi_full_avg10: None,
+            throttled: self.at_or_above_memory_high,
         }
     }
 

@@ -1,13 +1,17 @@
 //! Samplers: where readings come from.
 //!
-//! [`SystemSampler`] reads this machine through `sysinfo`, which honours a cgroup memory
-//! limit on Linux. Tests and programs with their own figures implement [`Sampler`].
+//! [`SystemSampler`] reads this machine: on Linux through the kernel's files
+//! ([`crate::linux::read_memory`]: `/proc/meminfo`, the process' cgroup and its
+//! ancestors, ZFS), elsewhere through `sysinfo`; this process' resident memory always
+//! through `sysinfo`. Tests and programs with their own figures implement [`Sampler`].
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use sysinfo::{MemoryRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
-use crate::reading::{LimitSource, Reading, SampleError};
+use crate::linux::{LimitSource, LinuxReadError, read_memory};
+use crate::reading::{Reading, SampleError};
 
 /// A source of memory readings.
 pub trait Sampler: Send {
@@ -19,13 +23,13 @@ pub trait Sampler: Send {
     fn read(&mut self) -> Result<Reading, SampleError>;
 }
 
-/// Reads this machine's memory and this process' resident memory with `sysinfo`.
+/// Reads this machine's memory and this process' resident memory.
 ///
-/// Inside a container the effective total is the cgroup limit, when `sysinfo` finds one below
-/// the machine's memory, and the reading's source says so.
+/// ⚠️ Outside Linux the reading is `sysinfo`'s host figures: no container limits.
 pub struct SystemSampler {
     system: System,
     pid: Option<Pid>,
+    root: Option<PathBuf>,
 }
 
 impl Default for SystemSampler {
@@ -37,9 +41,22 @@ impl Default for SystemSampler {
 impl SystemSampler {
     /// A sampler of this machine and this process.
     pub fn new() -> SystemSampler {
+        let root = cfg!(target_os = "linux").then(|| PathBuf::from("/"));
         SystemSampler {
             system: System::new(),
             pid: sysinfo::get_current_pid().ok(),
+            root,
+        }
+    }
+
+    /// A sampler that reads `DIR/proc/meminfo`, `DIR/proc/self/cgroup` and
+    /// `DIR/sys/fs/cgroup/...` instead of the live files, on any system: to reproduce a
+    /// reading from a bug report, or to test with a fixture tree. The process' resident
+    /// memory is still this process'.
+    pub fn with_root(root: impl AsRef<Path>) -> SystemSampler {
+        SystemSampler {
+            root: Some(root.as_ref().to_path_buf()),
+            ..SystemSampler::new()
         }
     }
 
@@ -48,52 +65,72 @@ impl SystemSampler {
         let kind = ProcessRefreshKind::nothing().with_memory();
         self.system
             .refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, kind);
-        self.system.process(pid).map(|p| p.memory())
+        self.system
+            .process(pid)
+            .map(|p| p.memory())
+            .filter(|&bytes| bytes > 0)
+    }
+
+    fn read_files(&mut self, root: &Path, started: Instant) -> Result<Reading, SampleError> {
+        let linux = read_memory(root).map_err(|e| match e {
+            LinuxReadError::Read { .. } => SampleError::Unavailable(e.to_string()),
+            _ => SampleError::Invalid(e.to_string()),
+        })?;
+        Ok(Reading {
+            total_bytes: linux.total_bytes,
+            available_bytes: linux.available_bytes,
+            process_bytes: self.process_bytes(),
+            host_total_bytes: linux.host_total_bytes,
+            host_available_bytes: linux.host_available_bytes,
+            source: linux.source,
+            cgroup_path: linux.cgroup_path,
+            memory_high_bytes: linux.memory_high_bytes,
+            at_or_above_memory_high: linux.at_or_above_memory_high,
+            estimated: linux.estimated,
+            flags: linux.flags,
+            duration: started.elapsed(),
+        })
+    }
+
+    fn read_sysinfo(&mut self, started: Instant) -> Result<Reading, SampleError> {
+        self.system
+            .refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
+        let total = self.system.total_memory();
+        let available = self.system.available_memory();
+        if total == 0 {
+            return Err(SampleError::Unavailable(
+                "the system reports 0 bytes of memory".into(),
+            ));
+        }
+        if available > total {
+            return Err(SampleError::Invalid(format!(
+                "available ({available} bytes) is above total ({total} bytes)"
+            )));
+        }
+
+        Ok(Reading {
+            total_bytes: total,
+            available_bytes: available,
+            process_bytes: self.process_bytes(),
+            host_total_bytes: total,
+            host_available_bytes: available,
+            source: LimitSource::Host,
+            cgroup_path: None,
+            memory_high_bytes: None,
+            at_or_above_memory_high: false,
+            estimated: false,
+            flags: Vec::new(),
+            duration: started.elapsed(),
+        })
     }
 }
 
 impl Sampler for SystemSampler {
     fn read(&mut self) -> Result<Reading, SampleError> {
         let started = Instant::now();
-        self.system
-            .refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
-        let host_total = self.system.total_memory();
-        let host_available = self.system.available_memory();
-        if host_total == 0 {
-            return Err(SampleError::Unavailable(
-                "the system reports 0 bytes of memory".into(),
-            ));
+        match self.root.clone() {
+            Some(root) => self.read_files(&root, started),
+            None => self.read_sysinfo(started),
         }
-        if host_available > host_total {
-            return Err(SampleError::Invalid(format!(
-                "available ({host_available} bytes) is above total ({host_total} bytes)"
-            )));
-        }
-
-        let limit = self
-            .system
-            .cgroup_limits()
-            .filter(|l| l.total_memory < host_total);
-        let (total, available, source) = match limit {
-            Some(l) => (
-                l.total_memory,
-                l.free_memory.min(l.total_memory),
-                LimitSource::Cgroup,
-            ),
-            None => (host_total, host_available, LimitSource::Host),
-        };
-
-        Ok(Reading {
-            total_bytes: total,
-            available_bytes: available,
-            process_bytes: self.process_bytes(),
-            host_total_bytes: host_total,
-            host_available_bytes: host_available,
-            source,
-            cgroup_path: None,
-            estimated: false,
-            flags: Vec::new(),
-            duration: started.elapsed(),
-        })
     }
 }

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 fn mempressure(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mempressure")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_mempressure"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -19,7 +22,9 @@ fn stderr(output: &Output) -> String {
 }
 
 fn trace(name: &str) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/traces").join(name);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/traces")
+        .join(name);
     root.to_str().unwrap().to_string()
 }
 
@@ -42,9 +47,13 @@ fn status_json_reports_this_machine() {
     assert!(total > 0 && available <= total);
     let usage = status["usage"].as_f64().unwrap();
     assert!((usage - (total - available) as f64 / total as f64).abs() < 1e-12);
-    assert!(["normal", "warning", "critical", "emergency"].contains(&status["level"].as_str().unwrap()));
+    assert!(
+        ["normal", "warning", "critical", "emergency"].contains(&status["level"].as_str().unwrap())
+    );
     assert!(status["process_bytes"].as_u64().unwrap() > 0);
-    assert!(["host", "cgroup-v1", "cgroup-v2", "cgroup"].contains(&status["source"].as_str().unwrap()));
+    assert!(
+        ["host", "cgroup-v1", "cgroup-v2", "cgroup"].contains(&status["source"].as_str().unwrap())
+    );
 }
 
 #[test]
@@ -52,42 +61,92 @@ fn status_text_names_level_usage_and_limit() {
     let output = mempressure(&["status", "--detailed", "--profile", "low_memory"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    for word in ["level:", "usage:", "process:", "limit:", "host:", "low_memory"] {
+    for word in [
+        "level:",
+        "usage:",
+        "process:",
+        "limit:",
+        "host:",
+        "low_memory",
+    ] {
         assert!(text.contains(word), "{word} missing from:\n{text}");
     }
 }
 
 #[test]
 fn replay_prints_the_expected_level_changes() {
-    let output = mempressure(&["replay", &trace("05-cgroup-512m-ramp-spike.jsonl"), "--json"]);
+    let output = mempressure(&[
+        "replay",
+        &trace("05-cgroup-512m-ramp-spike.jsonl"),
+        "--json",
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let levels: Vec<(u64, String)> = stdout(&output)
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .filter(|v| v["event"] == "level")
-        .map(|v| (v["t_ms"].as_u64().unwrap(), v["to"].as_str().unwrap().to_string()))
+        .map(|v| {
+            (
+                v["t_ms"].as_u64().unwrap(),
+                v["to"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    let firsts: Vec<(u64, &str)> = levels.iter().take(3).map(|(t, l)| (*t, l.as_str())).collect();
-    assert_eq!(firsts, [(19_701, "warning"), (22_100, "critical"), (28_200, "emergency")]);
+    let firsts: Vec<(u64, &str)> = levels
+        .iter()
+        .take(3)
+        .map(|(t, l)| (*t, l.as_str()))
+        .collect();
+    assert_eq!(
+        firsts,
+        [
+            (19_701, "warning"),
+            (22_100, "critical"),
+            (28_200, "emergency")
+        ]
+    );
     assert_eq!(levels.last().unwrap().1, "normal");
 
     let text = mempressure(&["replay", &trace("05-cgroup-512m-ramp-spike.jsonl")]);
-    assert!(stdout(&text).contains("normal -> warning at 70.51% used"), "{}", stdout(&text));
+    assert!(
+        stdout(&text).contains("normal -> warning at 70.51% used"),
+        "{}",
+        stdout(&text)
+    );
 }
 
 #[test]
 fn replay_with_a_profile_and_a_config_file() {
     let dir = scratch("replay_config");
     let config = dir.join("strict.toml");
-    std::fs::write(&config, "profile = \"low_memory\"\n[thresholds]\nwarning = 0.2\n").unwrap();
+    std::fs::write(
+        &config,
+        "profile = \"low_memory\"\n[thresholds]\nwarning = 0.2\n",
+    )
+    .unwrap();
 
-    let output = mempressure(&["replay", &trace("13-nezha-currencyservice-pod-20h.jsonl"), "--json", "--config", config.to_str().unwrap()]);
+    let output = mempressure(&[
+        "replay",
+        &trace("13-nezha-currencyservice-pod-20h.jsonl"),
+        "--json",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let first: Value = serde_json::from_str(stdout(&output).lines().next().unwrap()).unwrap();
     // At 28% used the pod is above the 20% warning line from the first sample on.
-    assert_eq!((first["t_ms"].as_u64(), first["to"].as_str()), (Some(0), Some("warning")));
+    assert_eq!(
+        (first["t_ms"].as_u64(), first["to"].as_str()),
+        (Some(0), Some("warning"))
+    );
 
-    let output = mempressure(&["replay", &trace("13-nezha-currencyservice-pod-20h.jsonl"), "--json", "--profile", "development"]);
+    let output = mempressure(&[
+        "replay",
+        &trace("13-nezha-currencyservice-pod-20h.jsonl"),
+        "--json",
+        "--profile",
+        "development",
+    ]);
     assert!(output.status.success());
 }
 
@@ -109,12 +168,20 @@ fn a_broken_trace_names_the_file_line_and_field_and_exits_2() {
     std::fs::write(&path, "{\"format\":\"mempressure-trace\",\"version\":1}\n{\"t_ms\":5,\"total\":9,\"available\":1}\n{\"t_ms\":4,\"total\":9,\"available\":1}\n").unwrap();
     let output = mempressure(&["replay", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains(":3: time went backwards"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(":3: time went backwards"),
+        "{}",
+        stderr(&output)
+    );
 
     std::fs::write(&path, "not json\n").unwrap();
     let output = mempressure(&["replay", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains(":1: not a mempressure trace header"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(":1: not a mempressure trace header"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -128,11 +195,25 @@ fn missing_files_bad_configs_and_bad_usage_exit_2() {
     std::fs::write(&config, "[thresholds]\nwarning = 0.9\n").unwrap();
     let bad = mempressure(&["status", "--config", config.to_str().unwrap()]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("thresholds.warning = 0.9"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("thresholds.warning = 0.9"),
+        "{}",
+        stderr(&bad)
+    );
 
-    for args in [&["status", "--profile", "turbo"][..], &["frobnicate"], &["watch", "--interval", "soon"], &["record"]] {
+    for args in [
+        &["status", "--profile", "turbo"][..],
+        &["frobnicate"],
+        &["watch", "--interval", "soon"],
+        &["record"],
+    ] {
         let output = mempressure(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
     }
 }
 
@@ -140,7 +221,15 @@ fn missing_files_bad_configs_and_bad_usage_exit_2() {
 fn record_writes_a_trace_that_replays() {
     let dir = scratch("record");
     let out = dir.join("machine.jsonl");
-    let output = mempressure(&["record", "--out", out.to_str().unwrap(), "--duration", "1s", "--interval", "200ms"]);
+    let output = mempressure(&[
+        "record",
+        "--out",
+        out.to_str().unwrap(),
+        "--duration",
+        "1s",
+        "--interval",
+        "200ms",
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
 
     let text = std::fs::read_to_string(&out).unwrap();
@@ -165,7 +254,10 @@ fn interrupt_after(args: &[&str], wait: Duration) -> Output {
         .spawn()
         .unwrap();
     std::thread::sleep(wait);
-    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     child.wait_with_output().unwrap()
 }
@@ -174,7 +266,16 @@ fn interrupt_after(args: &[&str], wait: Duration) -> Output {
 fn record_interrupted_leaves_only_complete_lines() {
     let dir = scratch("record_interrupted");
     let out = dir.join("interrupted.jsonl");
-    let output = interrupt_after(&["record", "--out", out.to_str().unwrap(), "--interval", "50ms"], Duration::from_millis(1500));
+    let output = interrupt_after(
+        &[
+            "record",
+            "--out",
+            out.to_str().unwrap(),
+            "--interval",
+            "50ms",
+        ],
+        Duration::from_millis(1500),
+    );
     assert!(output.status.success(), "{}", stderr(&output));
 
     let text = std::fs::read_to_string(&out).unwrap();
@@ -186,12 +287,20 @@ fn record_interrupted_leaves_only_complete_lines() {
 #[test]
 fn watch_prints_a_line_per_sample_until_interrupted() {
     let started = Instant::now();
-    let output = interrupt_after(&["watch", "--interval", "200ms"], Duration::from_millis(1500));
+    let output = interrupt_after(
+        &["watch", "--interval", "200ms"],
+        Duration::from_millis(1500),
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let samples = text.lines().filter(|l| l.contains("% used")).count();
     assert!(samples >= 2, "{text}");
-    assert!(text.lines().next().unwrap().starts_with("watching this machine's memory every 200ms"));
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .starts_with("watching this machine's memory every 200ms")
+    );
     // Bounded run: a hang guard only.
     assert!(started.elapsed() < Duration::from_secs(60));
 

@@ -32,6 +32,8 @@ fn reading(usage: f64) -> Reading {
         host_available_bytes: available,
         source: LimitSource::Host,
         cgroup_path: None,
+        memory_high_bytes: None,
+        at_or_above_memory_high: false,
         estimated: false,
         flags: Vec::new(),
         duration: Duration::ZERO,

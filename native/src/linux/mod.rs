@@ -49,8 +49,8 @@
 //! the walk as `memory_high_bytes`, and set `at_or_above_memory_high` when the
 //! working set of the cgroup that sets it has reached it. We compare the working
 //! set rather than `memory.current` because the kernel reclaims page cache first:
-//! a cgroup whose cache fills up to `memory.high` is not throttled. The core is to
-//! treat such a reading as at least `warning`, never `normal`.
+//! a cgroup whose cache fills up to `memory.high` is not throttled. The sampler marks
+//! such a sample `throttled`, and the core makes it at least `warning`, never `normal`.
 //!
 //! # Example
 //!

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use mempressure_native::{Config, Profile};
+use mempressure_native::{Config, Profile, SystemSampler};
 
 /// Why a command failed, and so its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +65,25 @@ impl ConfigArgs {
                 .map_err(|e| CliError::Input(format!("{}: {e}", path.display())));
         }
         Ok(Config::profile(self.profile.unwrap_or_default()))
+    }
+}
+
+/// Where memory is read from.
+#[derive(Args, Debug, Clone)]
+pub struct RootArg {
+    /// Read DIR/proc/meminfo, DIR/proc/self/cgroup and DIR/sys/fs/cgroup instead of the
+    /// live files (to reproduce a reading from a bug report).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+impl RootArg {
+    /// The sampler these options name.
+    pub fn sampler(&self) -> SystemSampler {
+        match &self.root {
+            Some(root) => SystemSampler::with_root(root),
+            None => SystemSampler::new(),
+        }
     }
 }
 

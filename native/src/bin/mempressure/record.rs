@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use mempressure_native::Sampler;
 use mempressure_native::core::trace::{TraceHeader, header_line, sample_line};
-use mempressure_native::{Sampler, SystemSampler};
 
-use crate::options::{CliError, parse_duration};
+use crate::options::{CliError, RootArg, parse_duration};
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
@@ -27,6 +27,8 @@ pub struct RecordArgs {
     /// Replace the file if it exists.
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    root: RootArg,
 }
 
 pub fn run(args: RecordArgs) -> Result<(), CliError> {
@@ -67,7 +69,7 @@ pub fn run(args: RecordArgs) -> Result<(), CliError> {
     };
     write_line(&mut file, header_line(&header))?;
 
-    let mut sampler = SystemSampler::new();
+    let mut sampler = args.root.sampler();
     let started = Instant::now();
     let (mut written, mut failed) = (0u64, 0u64);
     for tick in 0u32.. {

@@ -6,7 +6,7 @@ use mempressure_native::{
 };
 use serde::Serialize;
 
-use crate::options::{CliError, ConfigArgs};
+use crate::options::{CliError, ConfigArgs, RootArg};
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
@@ -18,23 +18,18 @@ pub struct StatusArgs {
     json: bool,
     #[command(flatten)]
     config: ConfigArgs,
+    #[command(flatten)]
+    root: RootArg,
 }
 
-/// The object `status --json` prints.
+/// The object `status --json` prints: the reading's fields beside the level and usage.
 #[derive(Serialize)]
 struct StatusJson<'a> {
     status: &'static str,
     level: PressureLevel,
     usage: f64,
-    total_bytes: u64,
-    available_bytes: u64,
-    process_bytes: Option<u64>,
-    source: &'static str,
-    cgroup_path: Option<&'a str>,
-    estimated: bool,
-    flags: &'a [String],
-    host_total_bytes: u64,
-    host_available_bytes: u64,
+    #[serde(flatten)]
+    reading: &'a Reading,
     sample_duration_us: u64,
     profile: &'static str,
     thresholds: &'a mempressure_native::core::config::Thresholds,
@@ -44,6 +39,7 @@ pub fn run(args: StatusArgs) -> Result<(), CliError> {
     let config = args.config.load()?;
     let monitor = MonitorBuilder::new()
         .config(config.clone())
+        .sampler(args.root.sampler())
         .build()
         .map_err(|e| CliError::Input(e.to_string()))?;
 
@@ -55,7 +51,11 @@ pub fn run(args: StatusArgs) -> Result<(), CliError> {
                     serde_json::json!({"status": "unavailable", "error": error.to_string()});
                 println!("{object}");
             }
-            return Err(CliError::Runtime(error.to_string()));
+            // Files under --root are the user's input; the live files are the machine's.
+            return Err(match args.root.root {
+                Some(_) => CliError::Input(error.to_string()),
+                None => CliError::Runtime(error.to_string()),
+            });
         }
         Err(other) => return Err(CliError::Runtime(other.to_string())),
     };
@@ -73,15 +73,7 @@ fn print_json(reading: &Reading, level: PressureLevel, config: &Config) {
         status: "ok",
         level,
         usage: reading.usage(),
-        total_bytes: reading.total_bytes,
-        available_bytes: reading.available_bytes,
-        process_bytes: reading.process_bytes,
-        source: reading.source.as_str(),
-        cgroup_path: reading.cgroup_path.as_deref(),
-        estimated: reading.estimated,
-        flags: &reading.flags,
-        host_total_bytes: reading.host_total_bytes,
-        host_available_bytes: reading.host_available_bytes,
+        reading,
         sample_duration_us: u64::try_from(reading.duration.as_micros()).unwrap_or(u64::MAX),
         profile: config.profile.as_str(),
         thresholds: &config.thresholds,
@@ -126,14 +118,20 @@ fn print_text(reading: &Reading, level: PressureLevel, config: &Config, detailed
         t.critical * 100.0,
         t.emergency * 100.0
     );
-    println!(
-        "estimated: {}",
-        if reading.estimated {
-            "yes (no MemAvailable)"
+    if let Some(high) = reading.memory_high_bytes {
+        let state = if reading.at_or_above_memory_high {
+            "reached: throttled"
         } else {
-            "no"
-        }
-    );
+            "not reached"
+        };
+        println!("mem.high:  {} ({state})", format_bytes(high));
+    }
+    let estimated = if reading.estimated {
+        "yes (no usable MemAvailable)"
+    } else {
+        "no"
+    };
+    println!("estimated: {estimated}");
     for flag in &reading.flags {
         println!("flag:      {flag}");
     }

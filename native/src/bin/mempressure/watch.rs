@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use mempressure_native::{Event, MonitorBuilder, Notification, format_bytes};
 
-use crate::options::{CliError, ConfigArgs, emit, parse_duration};
+use crate::options::{CliError, ConfigArgs, RootArg, emit, parse_duration};
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
     #[command(flatten)]
     config: ConfigArgs,
+    #[command(flatten)]
+    root: RootArg,
     /// Time between samples (default: the profile's sample interval).
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     interval: Option<Duration>,
@@ -35,6 +37,7 @@ pub fn run(args: WatchArgs) -> Result<(), CliError> {
 
     let monitor = MonitorBuilder::new()
         .config(config.clone())
+        .sampler(args.root.sampler())
         .build()
         .map_err(|e| CliError::Input(e.to_string()))?;
     let notifications = monitor.subscribe();
