@@ -6,6 +6,7 @@
 //! checked by [`Config::validate`] before a monitor can use it.
 //!
 //! ```
+//! # #[cfg(feature = "toml")] {
 //! use mempressure_core::{Config, Profile};
 //!
 //! let config = Config::from_toml_str(
@@ -15,6 +16,7 @@
 //! assert_eq!(config.profile, Profile::Production);
 //! assert_eq!(config.thresholds.warning, 0.7);
 //! assert_eq!(config.thresholds.critical, 0.85);
+//! # }
 //! ```
 
 use std::collections::BTreeMap;
@@ -294,11 +296,12 @@ impl Config {
         }
     }
 
-    /// Reads a TOML config file's text: a base profile plus overrides.
+    /// Reads a TOML config file's text: a base profile plus overrides (feature `toml`).
     ///
     /// # Errors
     /// [`ConfigError::Syntax`] with line and column for malformed TOML, unknown keys and
     /// values of the wrong type; the validation errors of [`Config::validate`] otherwise.
+    #[cfg(feature = "toml")]
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
         let partial: PartialConfig = toml::from_str(text).map_err(|e| {
             let (line, column) = match e.span() {
@@ -330,7 +333,9 @@ impl Config {
         partial.into_config()
     }
 
-    /// Writes the whole config as TOML that [`Config::from_toml_str`] reads back unchanged.
+    /// Writes the whole config as TOML that [`Config::from_toml_str`] reads back unchanged
+    /// (feature `toml`).
+    #[cfg(feature = "toml")]
     pub fn to_toml_string(&self) -> String {
         toml::to_string(self)
             .expect("a Config always serialises to TOML: no maps with non-string keys")
@@ -460,7 +465,8 @@ fn check_range(
 }
 
 /// 1-based line and column of a byte offset in `text`.
-pub(crate) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+#[cfg(feature = "toml")]
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -646,7 +652,7 @@ impl PartialConfig {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "toml"))]
 mod tests {
     use super::*;
 
