@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# Runs every check and test of the workspace. Installs what it needs on a fresh machine.
+# Runs every check and test of the workspace: Rust (native), the core for wasm, the npm
+# package under Node and in headless Chromium, and native/wasm determinism. Installs what
+# it needs on a fresh machine first (scripts/install-tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The core must build for the browser too.
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  rustup target add wasm32-unknown-unknown
-fi
+bash scripts/install-tools.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
-echo "== cargo clippy -D warnings"
+echo "== cargo clippy -D warnings (native, and the wasm crate for wasm32)"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p mempressure-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-echo "== core for wasm32-unknown-unknown"
-cargo build -p mempressure-core --target wasm32-unknown-unknown
+echo "== core for wasm32-unknown-unknown, without default features"
+cargo build -p mempressure-core --target wasm32-unknown-unknown --no-default-features
 
-echo "== cargo test"
+echo "== cargo test (native)"
 cargo test --workspace
+
+echo "== wasm-bindgen tests in Node"
+cargo test -p mempressure-wasm --target wasm32-unknown-unknown --test node
+
+echo "== wasm-bindgen tests in headless Chromium"
+CHROMEDRIVER=$(command -v chromedriver) \
+  cargo test -p mempressure-wasm --target wasm32-unknown-unknown --test browser
+
+echo "== npm package: build, pack, install, test from Node and Chromium"
+bash wasm/build.sh
+bash tests/js/run.sh

@@ -5,8 +5,8 @@
  * (`calculatedSize`), eviction pops least recently used entries until the bytes asked for
  * are freed, and each `get` that finds a value counts as an access.
  *
- * The cache must track sizes: create it with `maxSize` (or `maxEntrySize`) and
- * `sizeCalculation`, or set entries with a `size`.
+ * The cache must track sizes: create it with `maxSize` (or `maxEntrySize`), and
+ * `sizeCalculation` or a `size` on each `set`.
  *
  * @returns a function that removes the cache from the monitor and restores `get`.
  */
@@ -17,10 +17,11 @@ export function registerLruCache(monitor, lru, { id, type = "lru_cache" } = {}) 
   if (!lru || typeof lru.pop !== "function" || typeof lru.get !== "function") {
     throw new TypeError(`registerLruCache(${JSON.stringify(id)}): not an lru-cache instance`);
   }
-  if (typeof lru.calculatedSize !== "number") {
+  const tracksSize = lru.maxSize > 0 || lru.maxEntrySize > 0;
+  if (!tracksSize || typeof lru.calculatedSize !== "number") {
     throw new Error(
       `registerLruCache(${JSON.stringify(id)}): the lru-cache has no size accounting; ` +
-        "create it with maxSize and sizeCalculation",
+        "create it with maxSize (or maxEntrySize) and sizeCalculation",
     );
   }
 

@@ -57,7 +57,7 @@ fn install_panic_hook() {
 #[wasm_bindgen(js_name = replay)]
 pub fn replay(
     trace_text: &str,
-    #[wasm_bindgen(unchecked_param_type = "ConfigInput | undefined")] config: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ProfileName | ConfigInput | undefined")] config: JsValue,
 ) -> Result<String, JsError> {
     let config = convert::config_from_js(config)?;
     mempressure_core::replay_to_log(trace_text, &config).map_err(|e| JsError::new(&e.to_string()))

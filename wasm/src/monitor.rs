@@ -56,6 +56,9 @@ struct Inner {
     listeners: Vec<(String, Function)>,
     recent: VecDeque<JsValue>,
     origin_ms: f64,
+    /// The latest time handed to the core: `now_ms` never goes below it, so cache changes
+    /// after a sample with its own `t_ms` (a recording's time) never go back in time.
+    latest_ms: u64,
     last_quality: Option<Quality>,
     timer: Option<Timer>,
 }
@@ -124,7 +127,8 @@ fn event_name(event: &JsValue) -> String {
 
 impl Inner {
     fn now_ms(&self) -> u64 {
-        (performance_now() - self.origin_ms).max(0.0) as u64
+        let clock = (performance_now() - self.origin_ms).max(0.0) as u64;
+        clock.max(self.latest_ms)
     }
 }
 
@@ -137,7 +141,7 @@ impl JsPressureMonitor {
     /// Throws an `Error` naming the field and value of an invalid config.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "ConfigInput | undefined")] config: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ProfileName | ConfigInput | undefined")] config: JsValue,
     ) -> Result<JsPressureMonitor, JsError> {
         let config = config_from_js(config)?;
         let core = PressureMonitor::new(config).map_err(|e| JsError::new(&e.to_string()))?;
@@ -147,6 +151,7 @@ impl JsPressureMonitor {
             listeners: Vec::new(),
             recent: VecDeque::new(),
             origin_ms: performance_now(),
+            latest_ms: 0,
             last_quality: None,
             timer: None,
         };
@@ -461,6 +466,7 @@ fn check(inner: &Rc<RefCell<Inner>>, sample: Sample) -> Result<Array, JsError> {
             .core
             .handle_sample(sample)
             .map_err(|e| JsError::new(&e.to_string()))?;
+        state.latest_ms = state.latest_ms.max(sample.t_ms);
         drain(&mut state.core)
     };
 
