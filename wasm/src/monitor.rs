@@ -141,7 +141,8 @@ impl JsPressureMonitor {
     /// Throws an `Error` naming the field and value of an invalid config.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "ProfileName | ConfigInput | undefined")] config: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ProfileName | ConfigInput | undefined")]
+        config: JsValue,
     ) -> Result<JsPressureMonitor, JsError> {
         let config = config_from_js(config)?;
         let core = PressureMonitor::new(config).map_err(|e| JsError::new(&e.to_string()))?;
