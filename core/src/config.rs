@@ -303,18 +303,27 @@ impl Config {
     /// values of the wrong type; the validation errors of [`Config::validate`] otherwise.
     #[cfg(feature = "toml")]
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
-        let partial: PartialConfig = toml::from_str(text).map_err(|e| {
+        let syntax = |e: &toml::de::Error, path: &str| {
             let (line, column) = match e.span() {
                 Some(span) => line_and_column(text, span.start),
                 None => (0, 0),
+            };
+            let message = e.message().trim_end();
+            let message = match path {
+                "." | "" => message.to_string(),
+                path => format!("{path}: {message}"),
             };
             ConfigError::Syntax {
                 format: "TOML",
                 line,
                 column,
-                message: e.message().trim_end().to_string(),
+                message,
             }
-        })?;
+        };
+
+        let deserializer = toml::de::Deserializer::parse(text).map_err(|e| syntax(&e, ""))?;
+        let partial: PartialConfig = serde_path_to_error::deserialize(deserializer)
+            .map_err(|e| syntax(e.inner(), &e.path().to_string()))?;
         partial.into_config()
     }
 
@@ -323,12 +332,23 @@ impl Config {
     /// # Errors
     /// As [`Config::from_toml_str`].
     pub fn from_json_str(text: &str) -> Result<Config, ConfigError> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
         let partial: PartialConfig =
-            serde_json::from_str(text).map_err(|e| ConfigError::Syntax {
-                format: "JSON",
-                line: e.line(),
-                column: e.column(),
-                message: crate::trace::strip_serde_position(&e.to_string()),
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let message = crate::trace::strip_serde_position(&inner.to_string());
+                let message = if path == "." {
+                    message
+                } else {
+                    format!("{path}: {message}")
+                };
+                ConfigError::Syntax {
+                    format: "JSON",
+                    line: inner.line(),
+                    column: inner.column(),
+                    message,
+                }
             })?;
         partial.into_config()
     }
@@ -391,6 +411,17 @@ impl Config {
             check_range(field, value, "in [0, 1)", |v| (0.0..1.0).contains(&v))?;
         }
 
+        let warning = self.thresholds.warning;
+        if self.hysteresis.exit_band >= warning {
+            return Err(ConfigError::Invalid {
+                field: "hysteresis.exit_band".to_string(),
+                message: format!(
+                    "{} is not below thresholds.warning = {warning}: warning could never be left",
+                    self.hysteresis.exit_band
+                ),
+            });
+        }
+
         if self.sample_interval_ms == 0 {
             return Err(ConfigError::OutOfRange {
                 field: "sample_interval".to_string(),
@@ -426,10 +457,11 @@ impl Config {
         for (field, value) in weights {
             check_range(field, value, "a finite number >= 0", non_negative)?;
         }
-        if w.age + w.size + w.access + w.type_ <= 0.0 {
+        let sum = w.age + w.size + w.access + w.type_;
+        if sum <= 0.0 || !sum.is_finite() {
             return Err(ConfigError::Invalid {
                 field: "scoring.weights".to_string(),
-                message: "the weights sum to 0; at least one must be positive".to_string(),
+                message: format!("the weights sum to {sum}; the sum must be above 0 and finite"),
             });
         }
 
@@ -778,6 +810,12 @@ type_priorities = { validation_cache = 3.0, resize_cache = 2.0, frame_cache = 1.
             ("[hysteresis]\nexit_band = -0.1\n", "hysteresis.exit_band"),
             ("[scoring.weights]\nage = -1\n", "scoring.weights.age"),
             ("sample_interval = \"0s\"\n", "sample_interval"),
+            ("[hysteresis]\nexit_band = 0.75\n", "hysteresis.exit_band"),
+            (
+                "[scoring.weights]\nage = 1e308\nsize = 1e308\n",
+                "scoring.weights",
+            ),
+            ("sample_interval = 5\n", "sample_interval"),
         ];
         for (text, field) in cases {
             let err = Config::from_toml_str(text).unwrap_err();
@@ -790,7 +828,10 @@ type_priorities = { validation_cache = 3.0, resize_cache = 2.0, frame_cache = 1.
         let err = Config::from_toml_str("[hysteresis]\neviction_cooldown = \"-5s\"\n").unwrap_err();
         assert!(err.to_string().contains("negative"), "{err}");
         let err = Config::from_json_str(r#"{"alerts":{"cooldown":-5}}"#).unwrap_err();
-        assert!(err.to_string().contains("negative"), "{err}");
+        assert!(
+            err.to_string().contains("a duration with its unit"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -800,9 +841,9 @@ type_priorities = { validation_cache = 3.0, resize_cache = 2.0, frame_cache = 1.
     }
 
     #[test]
-    fn json_uses_the_same_keys_and_whole_milliseconds() {
+    fn json_uses_the_same_keys() {
         let config = Config::from_json_str(
-            r#"{"profile":"development","sample_interval":500,"scoring":{"type_priorities":{"thumbs":5}}}"#,
+            r#"{"profile":"development","sample_interval":"500ms","scoring":{"type_priorities":{"thumbs":5}}}"#,
         )
         .unwrap();
         assert_eq!(config.sample_interval_ms, 500);

@@ -138,7 +138,18 @@ pub fn describe(event: &Event) -> String {
             let caches: Vec<String> = e
                 .requests
                 .iter()
-                .map(|r| format!("{} {}", r.cache, format_bytes(r.freed_bytes)))
+                .map(|r| {
+                    let id = printable_id(&r.cache);
+                    match (e.dry_run, &r.error) {
+                        (true, _) => format!("{id} would give {}", format_bytes(r.bytes)),
+                        (false, None) => format!("{id} {}", format_bytes(r.freed_bytes)),
+                        (false, Some(error)) => format!(
+                            "{id} {} (asked {}: {error})",
+                            format_bytes(r.freed_bytes),
+                            format_bytes(r.bytes)
+                        ),
+                    }
+                })
                 .collect();
             format!(
                 "{:>12}  evict  {} target {}, freed {}{} [{}]",
@@ -159,6 +170,16 @@ pub fn describe(event: &Event) -> String {
             format_bytes(a.total_bytes),
             format_bytes(a.evicted_bytes)
         ),
+    }
+}
+
+/// A cache id as it can be shown on a terminal: control characters escaped, at most 64
+/// characters.
+fn printable_id(id: &str) -> String {
+    let escaped: String = id.chars().flat_map(|c| c.escape_debug()).collect();
+    match escaped.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}...", &escaped[..cut]),
+        None => escaped,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Durations as people write them (`500ms`, `5s`, `2m`), held as whole milliseconds.
 //!
-//! Parsing uses `humantime`; a bare integer in JSON is read as milliseconds, so a config
-//! object built in JavaScript can say `{"sample_interval": 5000}`.
+//! Parsing uses `humantime`. A duration is always text with its unit: a bare number is an
+//! error rather than a guess at milliseconds or seconds.
 
 use std::time::Duration;
 
@@ -10,8 +10,8 @@ use serde::{Deserializer, Serializer};
 /// Parses a duration such as `500ms`, `5s`, `2m` or `1h 30m` into whole milliseconds.
 ///
 /// # Errors
-/// Returns a message saying what is wrong when the text is not a duration, is negative, or
-/// does not fit in `u64` milliseconds.
+/// Returns a message saying what is wrong when the text is not a duration, is negative, is
+/// above 0 but shorter than 1 ms, or does not fit in `u64` milliseconds.
 ///
 /// ```
 /// assert_eq!(mempressure_core::parse_duration_ms("1m 30s"), Ok(90_000));
@@ -25,6 +25,11 @@ pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
 
     let duration = humantime::parse_duration(trimmed)
         .map_err(|e| format!("{text:?} is not a duration ({e}); write e.g. 500ms, 5s or 2m"))?;
+    if !duration.is_zero() && duration.as_millis() == 0 {
+        return Err(format!(
+            "{text:?} is shorter than 1 ms, the resolution of durations"
+        ));
+    }
     u64::try_from(duration.as_millis()).map_err(|_| format!("{text:?} is too long"))
 }
 
@@ -62,31 +67,11 @@ pub(crate) mod serde_ms {
         type Value = u64;
 
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a duration such as \"500ms\", \"5s\" or \"2m\", or whole milliseconds")
+            f.write_str("a duration with its unit, such as \"500ms\", \"5s\" or \"2m\"")
         }
 
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u64, E> {
             parse_duration_ms(v).map_err(E::custom)
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
-            Ok(v)
-        }
-
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
-            u64::try_from(v)
-                .map_err(|_| E::custom(format!("{v} is negative; durations must be 0 or more")))
-        }
-
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u64, E> {
-            let is_whole = v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1.8e19;
-            if is_whole {
-                Ok(v as u64)
-            } else {
-                Err(E::custom(format!(
-                    "{v} is not a whole, non-negative number of milliseconds"
-                )))
-            }
         }
     }
 }
@@ -108,6 +93,11 @@ mod tests {
         assert!(parse_duration_ms("-1s").unwrap_err().contains("negative"));
         assert!(parse_duration_ms("soon").unwrap_err().contains("\"soon\""));
         assert!(parse_duration_ms("5").is_err());
+        assert!(
+            parse_duration_ms("500us")
+                .unwrap_err()
+                .contains("shorter than 1 ms")
+        );
     }
 
     #[test]

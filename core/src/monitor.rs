@@ -64,6 +64,18 @@ struct Pending {
     sample: Sample,
     target_bytes: u64,
     results: Vec<EvictionResult>,
+    /// What each asked cache held when it was asked: the most it can be counted as freeing
+    /// if it removed itself before the report came back.
+    held_bytes: BTreeMap<String, u64>,
+}
+
+impl Pending {
+    fn remember_held(&mut self, caches: &CacheRegistry) {
+        for request in &self.plan.requests {
+            let held = caches.get(&request.cache).map_or(0, |c| c.bytes);
+            self.held_bytes.insert(request.cache.clone(), held);
+        }
+    }
 }
 
 /// The pressure state machine. It never reads a clock, touches the OS or spawns anything:
@@ -193,12 +205,15 @@ impl PressureMonitor {
             Some(plan) if self.config.auto_eviction => {
                 self.events.push_back(Event::EvictionPlanned(plan.clone()));
                 let target_bytes = plan.target_bytes;
-                self.pending = Some(Pending {
+                let mut pending = Pending {
                     plan,
                     sample,
                     target_bytes,
                     results: Vec::new(),
-                });
+                    held_bytes: BTreeMap::new(),
+                };
+                pending.remember_held(&self.caches);
+                self.pending = Some(pending);
             }
             Some(plan) => {
                 let requests = plan
@@ -254,7 +269,11 @@ impl PressureMonitor {
                 Some(o) => (o.freed_bytes, o.error),
                 None => (0, Some("no outcome reported".to_string())),
             };
-            let freed_bytes = self.caches.subtract(&request.cache, reported);
+            let freed_bytes = match self.caches.get(&request.cache) {
+                Some(_) => self.caches.subtract(&request.cache, reported),
+                // Removed while evicting: what it reported, at most what it held when asked.
+                None => reported.min(pending.held_bytes.get(&request.cache).copied().unwrap_or(0)),
+            };
             let cache = request.cache.clone();
             pending.results.push(EvictionResult {
                 cache,
@@ -280,6 +299,7 @@ impl PressureMonitor {
         if let Some(next) = self.plan_shortfall(&pending, freed) {
             self.events.push_back(Event::EvictionPlanned(next.clone()));
             pending.plan = next;
+            pending.remember_held(&self.caches);
             self.pending = Some(pending);
             return Ok(());
         }
@@ -352,6 +372,20 @@ impl PressureMonitor {
     /// The next output, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Drains every pending output: the events to pass on, and the eviction plan to run (if
+    /// one was handed out) kept apart, for adapters that run plans themselves.
+    pub fn drain_events(&mut self) -> (Vec<Event>, Option<EvictionPlan>) {
+        let mut events = Vec::new();
+        let mut plan = None;
+        while let Some(event) = self.poll_event() {
+            match event {
+                Event::EvictionPlanned(p) => plan = Some(p),
+                event => events.push(event),
+            }
+        }
+        (events, plan)
     }
 
     /// When the monitor next wants a sample, and why; `None` while a plan awaits its report.

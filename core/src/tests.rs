@@ -393,3 +393,44 @@ fn a_throttled_sample_is_never_normal() {
     monitor.handle_sample(Sample::new(1, 100, 50)).unwrap();
     assert_eq!(monitor.level(), PressureLevel::Normal);
 }
+
+#[test]
+fn a_cache_removed_while_evicting_counts_what_it_freed() {
+    let mut monitor = PressureMonitor::new(Config::default()).unwrap();
+    monitor
+        .register_cache(0, CacheEntry::new("big", "t", 100 * MIB, 0))
+        .unwrap();
+    monitor
+        .register_cache(0, CacheEntry::new("other", "t", MIB, 0))
+        .unwrap();
+    monitor.handle_sample(Sample::new(0, 100, 1)).unwrap();
+    assert!(matches!(monitor.poll_event(), Some(Event::Level(_))));
+    let Some(Event::EvictionPlanned(plan)) = monitor.poll_event() else {
+        panic!("no plan")
+    };
+    assert_eq!(plan.requests[0].cache, "big");
+
+    // The cache frees everything and removes itself from inside its callback.
+    monitor.remove_cache(0, "big").unwrap();
+    let outcome = EvictionOutcome {
+        cache: "big".into(),
+        freed_bytes: 100 * MIB,
+        error: None,
+    };
+    monitor
+        .handle_eviction_report(EvictionReport {
+            plan_id: plan.id,
+            outcomes: vec![outcome],
+        })
+        .unwrap();
+
+    let Some(Event::Evict(eviction)) = monitor.poll_event() else {
+        panic!("no evict event")
+    };
+    assert_eq!(eviction.freed_bytes, 100 * MIB);
+    assert_eq!(
+        eviction.requests.len(),
+        1,
+        "no shortfall: nobody else was asked"
+    );
+}

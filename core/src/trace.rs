@@ -186,35 +186,68 @@ pub(crate) fn strip_serde_position(message: &str) -> String {
     }
 }
 
-fn json_error(e: serde_json::Error) -> TraceErrorKind {
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> TraceErrorKind {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let message = strip_serde_position(&inner.to_string());
+    let message = if path == "." {
+        message
+    } else {
+        format!("field `{path}`: {message}")
+    };
     TraceErrorKind::Json {
-        column: e.column(),
-        message: strip_serde_position(&e.to_string()),
+        column: inner.column(),
+        message,
     }
 }
 
-/// Reads a header line.
+/// Reads a header line. Only `format` and `version` are checked; `source`, `description`
+/// and `interval_ms` are kept when they have the expected type, and every other field is
+/// free.
 ///
 /// # Errors
 /// [`TraceErrorKind::NotAHeader`] or [`TraceErrorKind::UnsupportedVersion`].
 pub fn parse_header(line: &str) -> Result<TraceHeader, TraceErrorKind> {
-    let header: TraceHeader =
-        serde_json::from_str(line).map_err(|e| TraceErrorKind::NotAHeader {
-            message: strip_serde_position(&e.to_string()),
-        })?;
-    if header.format != TRACE_FORMAT {
-        let message = format!("format is {:?}", header.format);
-        return Err(TraceErrorKind::NotAHeader { message });
+    let not_a_header = |message: String| TraceErrorKind::NotAHeader { message };
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    if line.trim().is_empty() {
+        return Err(not_a_header("the line is empty".to_string()));
     }
-    if header.version != TRACE_VERSION {
-        return Err(TraceErrorKind::UnsupportedVersion {
-            found: header.version,
-        });
+    let value: serde_json::Value = serde_json::from_str(line)
+        .map_err(|e| not_a_header(strip_serde_position(&e.to_string())))?;
+    let Some(fields) = value.as_object() else {
+        return Err(not_a_header("not a JSON object".to_string()));
+    };
+
+    let format = fields.get("format").and_then(|f| f.as_str());
+    if format != Some(TRACE_FORMAT) {
+        let found = fields
+            .get("format")
+            .map_or("missing".to_string(), |f| f.to_string());
+        return Err(not_a_header(format!("format is {found}")));
     }
-    Ok(header)
+    let version = match fields.get("version").and_then(|v| v.as_u64()) {
+        Some(TRACE_VERSION) => TRACE_VERSION,
+        Some(found) => return Err(TraceErrorKind::UnsupportedVersion { found }),
+        None => {
+            return Err(not_a_header(
+                "version is missing or not a whole number".to_string(),
+            ));
+        }
+    };
+
+    let text = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    Ok(TraceHeader {
+        format: TRACE_FORMAT.to_string(),
+        version,
+        source: text("source"),
+        description: text("description"),
+        interval_ms: fields.get("interval_ms").and_then(|v| v.as_u64()),
+    })
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a JSON object: a sample or a cache update")]
 struct RawLine {
     t_ms: Option<u64>,
     total: Option<u64>,
@@ -227,6 +260,7 @@ struct RawLine {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a JSON object with the cache's id, type and bytes")]
 struct RawCache {
     id: Option<String>,
     #[serde(rename = "type")]
@@ -249,7 +283,12 @@ fn required<T>(value: Option<T>, field: &'static str) -> Result<T, TraceErrorKin
 /// [`TraceErrorKind::SampleAndCache`], or [`TraceErrorKind::Input`] for a sample that
 /// cannot be right (total 0, available above total).
 pub fn parse_record(line: &str) -> Result<Record, TraceErrorKind> {
-    let raw: RawLine = serde_json::from_str(line).map_err(json_error)?;
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    let raw: RawLine = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
+    deserializer.end().map_err(|e| TraceErrorKind::Json {
+        column: e.column(),
+        message: strip_serde_position(&e.to_string()),
+    })?;
     let t_ms = required(raw.t_ms, "t_ms")?;
 
     let Some(cache) = raw.cache else {

@@ -505,10 +505,18 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
             );
         }
 
-        state.core.handle_sample(reading.to_sample(t_ms))?;
+        if let Err(refused) = state.core.handle_sample(reading.to_sample(t_ms)) {
+            // An impossible reading (total 0, available above total) from a sampler: the
+            // same as an unreadable one, never a decision.
+            drop(state);
+            return Err(sample_failed(
+                shared,
+                SampleError::Invalid(refused.to_string()),
+            ));
+        }
         state.health = Health::Ok;
         state.last_reading = Some(reading.clone());
-        let (events, plan) = drain(&mut state.core);
+        let (events, plan) = state.core.drain_events();
         (t_ms, events, plan)
     };
 
@@ -526,7 +534,7 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
             .core
             .handle_eviction_report(report)
             .expect("the plan awaits this very report");
-        let (more, next) = drain(&mut state.core);
+        let (more, next) = state.core.drain_events();
         events.extend(more);
         plan = next;
     }
@@ -568,19 +576,6 @@ fn sample_failed(shared: &Shared, error: SampleError) -> MonitorError {
         error: error.to_string(),
     }]);
     MonitorError::Sample(error)
-}
-
-/// Drains the core's events; returns the plan to run, if one was handed out.
-fn drain(core: &mut PressureMonitor) -> (Vec<Event>, Option<EvictionPlan>) {
-    let mut events = Vec::new();
-    let mut plan = None;
-    while let Some(event) = core.poll_event() {
-        match event {
-            Event::EvictionPlanned(p) => plan = Some(p),
-            event => events.push(event),
-        }
-    }
-    (events, plan)
 }
 
 /// Asks each cache of the plan, outside the lock; a failure or panic in one is recorded and

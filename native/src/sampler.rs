@@ -30,6 +30,18 @@ pub struct SystemSampler {
     system: System,
     pid: Option<Pid>,
     root: Option<PathBuf>,
+    /// True for a root other than the live one: the process is the one recorded there.
+    replayed_root: bool,
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(target_os = "linux")] {
+        /// Linux: read the kernel's files under `/`.
+        const LIVE_ROOT: Option<&str> = Some("/");
+    } else {
+        /// Elsewhere: `sysinfo`'s figures.
+        const LIVE_ROOT: Option<&str> = None;
+    }
 }
 
 impl Default for SystemSampler {
@@ -41,21 +53,24 @@ impl Default for SystemSampler {
 impl SystemSampler {
     /// A sampler of this machine and this process.
     pub fn new() -> SystemSampler {
-        let root = cfg!(target_os = "linux").then(|| PathBuf::from("/"));
         SystemSampler {
             system: System::new(),
             pid: sysinfo::get_current_pid().ok(),
-            root,
+            root: LIVE_ROOT.map(PathBuf::from),
+            replayed_root: false,
         }
     }
 
     /// A sampler that reads `DIR/proc/meminfo`, `DIR/proc/self/cgroup` and
     /// `DIR/sys/fs/cgroup/...` instead of the live files, on any system: to reproduce a
     /// reading from a bug report, or to test with a fixture tree. The process' resident
-    /// memory is still this process'.
+    /// memory is `VmRSS` of `DIR/proc/self/status`, unknown when that file is absent.
     pub fn with_root(root: impl AsRef<Path>) -> SystemSampler {
+        let root = root.as_ref().to_path_buf();
+        let replayed_root = root != Path::new("/");
         SystemSampler {
-            root: Some(root.as_ref().to_path_buf()),
+            root: Some(root),
+            replayed_root,
             ..SystemSampler::new()
         }
     }
@@ -79,7 +94,11 @@ impl SystemSampler {
         Ok(Reading {
             total_bytes: linux.total_bytes,
             available_bytes: linux.available_bytes,
-            process_bytes: self.process_bytes(),
+            process_bytes: if self.replayed_root {
+                recorded_process_bytes(root)
+            } else {
+                self.process_bytes()
+            },
             host_total_bytes: linux.host_total_bytes,
             host_available_bytes: linux.host_available_bytes,
             source: linux.source,
@@ -133,4 +152,13 @@ impl Sampler for SystemSampler {
             None => self.read_sysinfo(started),
         }
     }
+}
+
+/// `VmRSS` of `ROOT/proc/self/status`, in bytes; `None` when the file or line is absent or
+/// not a number of kB.
+fn recorded_process_bytes(root: &Path) -> Option<u64> {
+    let status = std::fs::read_to_string(root.join("proc/self/status")).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kib: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    kib.checked_mul(1024)
 }

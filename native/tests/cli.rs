@@ -307,3 +307,49 @@ fn watch_prints_a_line_per_sample_until_interrupted() {
     let bounded = mempressure(&["watch", "--interval", "100ms", "--duration", "500ms"]);
     assert!(bounded.status.success());
 }
+
+#[test]
+fn a_full_disk_on_standard_output_is_a_runtime_error_not_a_panic() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_mempressure"))
+        .args(["status", "--json"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("cannot write to standard output"));
+}
+
+#[test]
+fn an_unwritable_record_file_is_a_runtime_error() {
+    let output = mempressure(&[
+        "record",
+        "--out",
+        "/nonexistent/dir/x.jsonl",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("/nonexistent/dir/x.jsonl"));
+}
+
+#[test]
+fn replay_json_keeps_standard_output_pure_json_lines() {
+    let output = mempressure(&[
+        "replay",
+        &trace("02-host-spike-90-stressng.jsonl"),
+        "--json",
+    ]);
+    assert!(output.status.success());
+    for line in stdout(&output).lines() {
+        serde_json::from_str::<Value>(line).unwrap();
+    }
+    assert!(
+        stderr(&output).contains("768 records: 4 level changes, 0 evictions"),
+        "{}",
+        stderr(&output)
+    );
+}

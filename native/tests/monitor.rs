@@ -193,6 +193,35 @@ fn unreadable_memory_is_reported_and_decides_nothing() {
     assert_eq!(monitor.status().health, Health::Ok);
 }
 
+/// A sampler whose figures cannot be right (available above total).
+struct Impossible;
+
+impl Sampler for Impossible {
+    fn read(&mut self) -> Result<Reading, SampleError> {
+        Ok(Reading {
+            available_bytes: TOTAL + 1,
+            ..reading(0.5)
+        })
+    }
+}
+
+#[test]
+fn an_impossible_reading_is_a_sampling_failure() {
+    let monitor = MonitorBuilder::new().sampler(Impossible).build().unwrap();
+    let notifications = monitor.subscribe();
+    let error = monitor.check_now().unwrap_err();
+    assert!(
+        matches!(error, MonitorError::Sample(SampleError::Invalid(ref m)) if m.contains("above total"))
+    );
+    let status = monitor.status();
+    assert!(matches!(status.health, Health::Unavailable(_)));
+    assert_eq!(status.sample_failures, 1);
+    assert!(matches!(
+        notifications.try_recv(),
+        Ok(Notification::SampleFailed { .. })
+    ));
+}
+
 #[test]
 fn dry_run_asks_no_cache() {
     let config = Config {

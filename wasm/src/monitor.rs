@@ -11,7 +11,7 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Reflect};
 use mempressure_core::{
-    CacheEntry, Event, EvictionOutcome, EvictionPlan, EvictionReport, PressureMonitor, Sample,
+    CacheEntry, EvictionOutcome, EvictionPlan, EvictionReport, PressureMonitor, Sample,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -468,7 +468,7 @@ fn check(inner: &Rc<RefCell<Inner>>, sample: Sample) -> Result<Array, JsError> {
             .handle_sample(sample)
             .map_err(|e| JsError::new(&e.to_string()))?;
         state.latest_ms = state.latest_ms.max(sample.t_ms);
-        drain(&mut state.core)
+        state.core.drain_events()
     };
 
     while let Some(current) = plan.take() {
@@ -482,7 +482,7 @@ fn check(inner: &Rc<RefCell<Inner>>, sample: Sample) -> Result<Array, JsError> {
             .core
             .handle_eviction_report(report)
             .map_err(|e| JsError::new(&e.to_string()))?;
-        let (more, next) = drain(&mut state.core);
+        let (more, next) = state.core.drain_events();
         events.extend(more);
         plan = next;
     }
@@ -530,18 +530,6 @@ fn sample_event(inner: &Rc<RefCell<Inner>>, sample: &Sample) -> Result<JsValue, 
         quality: state.last_quality,
         sample,
     })
-}
-
-fn drain(core: &mut PressureMonitor) -> (Vec<Event>, Option<EvictionPlan>) {
-    let mut events = Vec::new();
-    let mut plan = None;
-    while let Some(event) = core.poll_event() {
-        match event {
-            Event::EvictionPlanned(p) => plan = Some(p),
-            event => events.push(event),
-        }
-    }
-    (events, plan)
 }
 
 /// Calls each planned cache's `evict`, with no borrow held; exceptions become outcomes.

@@ -12,8 +12,8 @@ export type ProfileName = "default" | "development" | "production" | "low_memory
 export type Capability = "precise" | "coarse" | "unsupported";
 /** How exact a heap sample is. */
 export type Quality = "precise" | "coarse";
-/** A duration: "500ms", "5s", "2m", or whole milliseconds. */
-export type DurationInput = string | number;
+/** A duration with its unit: "500ms", "5s", "2m". */
+export type DurationInput = string;
 
 /** Per-level numbers (thresholds or eviction target fractions). */
 export interface Levels { warning: number; critical: number; emergency: number; }

@@ -31,15 +31,33 @@ enum Command {
     Replay(replay::ReplayArgs),
 }
 
-fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MEMPRESSURE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+/// Logs to standard error: warnings by default for the long-running commands, errors only
+/// for the one-shot ones (whose failures end in their own message), or `MEMPRESSURE_LOG`.
+fn init_logging(command: &Command) {
+    use std::io::IsTerminal;
+
+    let default = match command {
+        Command::Watch(_) | Command::Record(_) => "warn",
+        Command::Status(_) | Command::Replay(_) => "error",
+    };
+    let filter = match std::env::var("MEMPRESSURE_LOG") {
+        Ok(wanted) => tracing_subscriber::EnvFilter::try_new(&wanted).unwrap_or_else(|e| {
+            eprintln!("mempressure: ignoring MEMPRESSURE_LOG={wanted:?}: {e}");
+            tracing_subscriber::EnvFilter::new(default)
+        }),
+        Err(_) => tracing_subscriber::EnvFilter::new(default),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
 
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(&cli.command);
+
     let result = match cli.command {
         Command::Status(args) => status::run(args),
         Command::Watch(args) => watch::run(args),

@@ -95,3 +95,12 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     }
     Ok(std::time::Duration::from_millis(ms))
 }
+
+/// `1 sample`, `2 samples`.
+pub fn plural(count: u64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

@@ -11,7 +11,7 @@ use clap::Args;
 use mempressure_native::Sampler;
 use mempressure_native::core::trace::{TraceHeader, header_line, sample_line};
 
-use crate::options::{CliError, RootArg, parse_duration};
+use crate::options::{CliError, RootArg, parse_duration, plural};
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
@@ -19,10 +19,16 @@ pub struct RecordArgs {
     #[arg(long, value_name = "F")]
     out: PathBuf,
     /// Stop after this long (default: until Ctrl-C).
-    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    #[arg(long, value_name = "D", value_parser = parse_duration, allow_hyphen_values = true)]
     duration: Option<Duration>,
     /// Time between samples.
-    #[arg(long, value_name = "D", value_parser = parse_duration, default_value = "1s")]
+    #[arg(
+        long,
+        value_name = "D",
+        value_parser = parse_duration,
+        default_value = "1s",
+        allow_hyphen_values = true
+    )]
     interval: Duration,
     /// Replace the file if it exists.
     #[arg(long)]
@@ -40,12 +46,13 @@ pub fn run(args: RecordArgs) -> Result<(), CliError> {
         options.create_new(true);
     }
     let mut file = options.open(&args.out).map_err(|e| {
-        let hint = if e.kind() == std::io::ErrorKind::AlreadyExists {
-            " (use --force to replace it)"
+        let message = format!("cannot create {}: {e}", args.out.display());
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            // A usage matter: the user named a file that exists without --force.
+            CliError::Input(format!("{message} (use --force to replace it)"))
         } else {
-            ""
-        };
-        CliError::Input(format!("cannot create {}: {e}{hint}", args.out.display()))
+            CliError::Runtime(message)
+        }
     })?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -95,9 +102,15 @@ pub fn run(args: RecordArgs) -> Result<(), CliError> {
     }
 
     eprintln!(
-        "recorded {written} samples to {} ({failed} could not be read)",
+        "recorded {} to {} ({failed} could not be read)",
+        plural(written, "sample"),
         args.out.display()
     );
+    if written == 0 && failed > 0 {
+        return Err(CliError::Runtime(
+            "memory could not be read in any sample".into(),
+        ));
+    }
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use clap::Args;
 use mempressure_native::core::trace::{TraceErrorKind, parse_header, parse_record};
 use mempressure_native::core::{Event, Replayer, describe, format_bytes, log_line};
 
-use crate::options::{CliError, ConfigArgs, emit};
+use crate::options::{CliError, ConfigArgs, emit, plural};
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -65,7 +65,10 @@ pub fn run(args: ReplayArgs) -> Result<(), CliError> {
         }
     }
 
-    if !args.json {
+    if args.json {
+        // Standard output stays pure JSON Lines; the summary goes to standard error.
+        eprintln!("{}", summary.describe());
+    } else {
         emit(&summary.describe())?;
     }
     Ok(())
@@ -110,12 +113,12 @@ impl Summary {
 
     fn describe(&self) -> String {
         format!(
-            "{} records: {} level changes, {} evictions ({} freed), {} alerts",
-            self.records,
-            self.level_changes,
-            self.evictions,
+            "{}: {}, {} ({} freed), {}",
+            plural(self.records, "record"),
+            plural(self.level_changes, "level change"),
+            plural(self.evictions, "eviction"),
             format_bytes(self.freed_bytes),
-            self.alerts
+            plural(self.alerts, "alert")
         )
     }
 }

@@ -6,7 +6,7 @@ use mempressure_native::{
 };
 use serde::Serialize;
 
-use crate::options::{CliError, ConfigArgs, RootArg};
+use crate::options::{CliError, ConfigArgs, RootArg, emit};
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
@@ -49,7 +49,7 @@ pub fn run(args: StatusArgs) -> Result<(), CliError> {
             if args.json {
                 let object =
                     serde_json::json!({"status": "unavailable", "error": error.to_string()});
-                println!("{object}");
+                emit(&object.to_string())?;
             }
             // Files under --root are the user's input; the live files are the machine's.
             return Err(match args.root.root {
@@ -61,14 +61,16 @@ pub fn run(args: StatusArgs) -> Result<(), CliError> {
     };
 
     if args.json {
-        print_json(&report.reading, report.level, &config);
+        print_json(&report.reading, report.level, &config)?;
     } else {
-        print_text(&report.reading, report.level, &config, args.detailed);
+        for line in text_lines(&report.reading, report.level, &config, args.detailed) {
+            emit(&line)?;
+        }
     }
     Ok(())
 }
 
-fn print_json(reading: &Reading, level: PressureLevel, config: &Config) {
+fn print_json(reading: &Reading, level: PressureLevel, config: &Config) -> Result<(), CliError> {
     let object = StatusJson {
         status: "ok",
         level,
@@ -78,62 +80,66 @@ fn print_json(reading: &Reading, level: PressureLevel, config: &Config) {
         profile: config.profile.as_str(),
         thresholds: &config.thresholds,
     };
-    println!(
-        "{}",
-        serde_json::to_string(&object).expect("status serialises")
-    );
+    emit(&serde_json::to_string(&object).expect("status serialises"))
 }
 
-fn print_text(reading: &Reading, level: PressureLevel, config: &Config, detailed: bool) {
-    println!("level:     {level}");
-    println!(
+fn text_lines(
+    reading: &Reading,
+    level: PressureLevel,
+    config: &Config,
+    detailed: bool,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    lines.push(format!("level:     {level}"));
+    lines.push(format!(
         "usage:     {:.2}% ({} available of {})",
         reading.usage() * 100.0,
         format_bytes(reading.available_bytes),
         format_bytes(reading.total_bytes)
-    );
+    ));
     match reading.process_bytes {
-        Some(bytes) => println!("process:   {} resident", format_bytes(bytes)),
-        None => println!("process:   unknown (resident memory could not be read)"),
+        Some(bytes) => lines.push(format!("process:   {} resident", format_bytes(bytes))),
+        None => lines.push("process:   unknown (not read)".to_string()),
     }
     let limit = match &reading.cgroup_path {
         Some(path) => format!("{} ({path})", reading.source),
         None => reading.source.to_string(),
     };
-    println!("limit:     {limit}");
+    lines.push(format!("limit:     {limit}"));
     if !detailed {
-        return;
+        return lines;
     }
 
-    println!(
+    lines.push(format!(
         "host:      {} available of {}",
         format_bytes(reading.host_available_bytes),
         format_bytes(reading.host_total_bytes)
-    );
+    ));
     let t = &config.thresholds;
-    println!(
+    lines.push(format!(
         "profile:   {} (warning {:.0}%, critical {:.0}%, emergency {:.0}%)",
         config.profile,
         t.warning * 100.0,
         t.critical * 100.0,
         t.emergency * 100.0
-    );
+    ));
     if let Some(high) = reading.memory_high_bytes {
         let state = if reading.at_or_above_memory_high {
             "reached: throttled"
         } else {
             "not reached"
         };
-        println!("mem.high:  {} ({state})", format_bytes(high));
+        lines.push(format!("mem.high:  {} ({state})", format_bytes(high)));
     }
     let estimated = if reading.estimated {
         "yes (no usable MemAvailable)"
     } else {
         "no"
     };
-    println!("estimated: {estimated}");
+    lines.push(format!("estimated: {estimated}"));
     for flag in &reading.flags {
-        println!("flag:      {flag}");
+        lines.push(format!("flag:      {flag}"));
     }
-    println!("sampled in {:?}", reading.duration);
+    lines.push(format!("sampled in {:?}", reading.duration));
+    lines
 }

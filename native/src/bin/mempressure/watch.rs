@@ -17,10 +17,10 @@ pub struct WatchArgs {
     #[command(flatten)]
     root: RootArg,
     /// Time between samples (default: the profile's sample interval).
-    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    #[arg(long, value_name = "D", value_parser = parse_duration, allow_hyphen_values = true)]
     interval: Option<Duration>,
     /// Stop after this long instead of waiting for Ctrl-C.
-    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    #[arg(long, value_name = "D", value_parser = parse_duration, allow_hyphen_values = true)]
     duration: Option<Duration>,
 }
 
@@ -68,6 +68,13 @@ pub fn run(args: WatchArgs) -> Result<(), CliError> {
         }
     }
     monitor.stop();
+
+    let status = monitor.status();
+    if status.reading.is_none() && status.sample_failures > 0 {
+        return Err(CliError::Runtime(
+            "memory could not be read in any sample".into(),
+        ));
+    }
     Ok(())
 }
 
