@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs on a fresh machine, skipping what is already there:
-# the wasm32 target, wasm-bindgen-cli at the version of wasm-bindgen in Cargo.lock,
-# Debian's chromium and chromium-driver, and checks for Node and npm.
+# Installs what the build and the test suite need on a fresh machine, skipping what is
+# already there: the wasm32 target, wasm-bindgen-cli at the version of wasm-bindgen in
+# Cargo.lock, Debian's chromium and chromium-driver (not with --no-browser), and checks for
+# Node and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+browser=yes
+if [ "${1:-}" = "--no-browser" ]; then
+  browser=no
+fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
@@ -17,7 +23,7 @@ if [ "$have" != "$wanted" ]; then
   cargo install wasm-bindgen-cli --version "$wanted"
 fi
 
-if ! command -v chromium > /dev/null || ! command -v chromedriver > /dev/null; then
+if [ "$browser" = yes ] && { ! command -v chromium > /dev/null || ! command -v chromedriver > /dev/null; }; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver

@@ -27,6 +27,6 @@ echo "== wasm-bindgen tests in headless Chromium"
 CHROMEDRIVER=$(command -v chromedriver) \
   cargo test -p mempressure-wasm --target wasm32-unknown-unknown --test browser
 
-echo "== npm package: build, pack, install, test from Node and Chromium"
-bash wasm/build.sh
+echo "== npm package and status page: build, pack, install, test from Node and Chromium"
+bash www/build.sh
 bash tests/js/run.sh

@@ -31,14 +31,18 @@ pub mod linux;
 mod monitor;
 mod reading;
 mod sampler;
+mod server;
+mod status_json;
 
 pub use cache::{Cache, EvictError};
 pub use mempressure_core::{
     self as core, Config, Event, PressureLevel, Profile, describe, format_bytes,
 };
 pub use monitor::{
-    CheckReport, DEFAULT_SLOW_SAMPLE_BOUND, Health, Monitor, MonitorBuilder, MonitorError,
-    MonitorStatus, Notification,
+    CheckReport, DEFAULT_SLOW_SAMPLE_BOUND, HISTORY_SAMPLES, Health, HistoryPoint, Monitor,
+    MonitorBuilder, MonitorError, MonitorStatus, Notification, RECENT_EVENTS,
 };
 pub use reading::{LimitSource, Reading, ReadingFlag, SampleError};
 pub use sampler::{Sampler, SystemSampler};
+pub use server::{CONTENT_SECURITY_POLICY, ServeError, StatusServer};
+pub use status_json::{ServedStatus, StatusJson};

@@ -1,6 +1,6 @@
 //! The `Monitor` handle: samples on a background thread, drives the core, calls the caches.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -95,7 +95,27 @@ pub struct MonitorStatus {
     pub slow_samples: u64,
     /// Cache evictions that failed or panicked, since the monitor was built.
     pub eviction_failures: u64,
+    /// The latest events (level changes, evictions, alerts), oldest first.
+    pub recent_events: Vec<Event>,
+    /// The latest samples' usage and level, oldest first, for charts.
+    pub history: Vec<HistoryPoint>,
 }
+
+/// One sample's usage and level, as kept for charts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HistoryPoint {
+    /// The monitor's time of the sample, in milliseconds since it was built.
+    pub t_ms: u64,
+    /// The sample's usage (0..1).
+    pub usage: f64,
+    /// The level after the sample.
+    pub level: PressureLevel,
+}
+
+/// How many events [`MonitorStatus::recent_events`] keeps.
+pub const RECENT_EVENTS: usize = 100;
+/// How many samples [`MonitorStatus::history`] keeps.
+pub const HISTORY_SAMPLES: usize = 600;
 
 /// What one check did.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,10 +145,12 @@ struct State {
     sample_failures: u64,
     slow_samples: u64,
     eviction_failures: u64,
+    recent_events: VecDeque<Event>,
+    history: VecDeque<HistoryPoint>,
     stopping: bool,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     started: Instant,
     state: Mutex<State>,
     wake: Condvar,
@@ -220,6 +242,8 @@ impl MonitorBuilder {
                 sample_failures: 0,
                 slow_samples: 0,
                 eviction_failures: 0,
+                recent_events: VecDeque::new(),
+                history: VecDeque::new(),
                 stopping: false,
             }),
             wake: Condvar::new(),
@@ -347,16 +371,22 @@ impl Monitor {
 
     /// A snapshot of the monitor's state.
     pub fn status(&self) -> MonitorStatus {
-        let state = lock(&self.shared.state);
-        MonitorStatus {
-            health: state.health.clone(),
-            profile: state.core.config().profile,
-            core: state.core.status(),
-            reading: state.last_reading.clone(),
-            sample_failures: state.sample_failures,
-            slow_samples: state.slow_samples,
-            eviction_failures: state.eviction_failures,
-        }
+        self.shared.status()
+    }
+
+    /// Serves the status page and `/status` of this monitor over HTTP on `addr` (such as
+    /// `127.0.0.1:7878`; port 0 picks a free one), from a background thread, until the
+    /// returned server is dropped. `www` is the built page's folder (`www/dist`); without
+    /// it only `/status` is served.
+    ///
+    /// # Errors
+    /// [`crate::ServeError`] when the address cannot be bound.
+    pub fn serve(
+        &self,
+        addr: &str,
+        www: Option<std::path::PathBuf>,
+    ) -> Result<crate::StatusServer, crate::ServeError> {
+        crate::server::StatusServer::start(Arc::clone(&self.shared), addr, www)
     }
 
     /// The config in use.
@@ -372,6 +402,25 @@ impl Drop for Monitor {
 }
 
 impl Shared {
+    pub(crate) fn status(&self) -> MonitorStatus {
+        let state = lock(&self.state);
+        MonitorStatus {
+            health: state.health.clone(),
+            profile: state.core.config().profile,
+            core: state.core.status(),
+            reading: state.last_reading.clone(),
+            sample_failures: state.sample_failures,
+            slow_samples: state.slow_samples,
+            eviction_failures: state.eviction_failures,
+            recent_events: state.recent_events.iter().cloned().collect(),
+            history: state.history.iter().copied().collect(),
+        }
+    }
+
+    pub(crate) fn config(&self) -> Config {
+        lock(&self.state).core.config().clone()
+    }
+
     fn now_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
@@ -539,7 +588,23 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
         plan = next;
     }
 
-    let level = lock(&shared.state).core.level();
+    let level = {
+        let mut state = lock(&shared.state);
+        let level = state.core.level();
+        remember(
+            &mut state.history,
+            HistoryPoint {
+                t_ms,
+                usage: reading.usage(),
+                level,
+            },
+            HISTORY_SAMPLES,
+        );
+        for event in &events {
+            remember(&mut state.recent_events, event.clone(), RECENT_EVENTS);
+        }
+        level
+    };
     for event in &events {
         log_event(event);
     }
@@ -561,6 +626,13 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
         reading,
         events,
     })
+}
+
+fn remember<T>(queue: &mut VecDeque<T>, item: T, capacity: usize) {
+    if queue.len() == capacity {
+        queue.pop_front();
+    }
+    queue.push_back(item);
 }
 
 fn sample_failed(shared: &Shared, error: SampleError) -> MonitorError {

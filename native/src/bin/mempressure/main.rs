@@ -3,6 +3,7 @@
 mod options;
 mod record;
 mod replay;
+mod serve;
 mod status;
 mod watch;
 
@@ -29,6 +30,8 @@ enum Command {
     Record(record::RecordArgs),
     /// Replay a trace file through the pressure rules and print the decision log.
     Replay(replay::ReplayArgs),
+    /// Monitor this machine and serve the status page and /status over HTTP.
+    Serve(serve::ServeArgs),
 }
 
 /// Logs to standard error: warnings by default for the long-running commands, errors only
@@ -37,7 +40,7 @@ fn init_logging(command: &Command) {
     use std::io::IsTerminal;
 
     let default = match command {
-        Command::Watch(_) | Command::Record(_) => "warn",
+        Command::Watch(_) | Command::Record(_) | Command::Serve(_) => "warn",
         Command::Status(_) | Command::Replay(_) => "error",
     };
     let filter = match std::env::var("MEMPRESSURE_LOG") {
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => watch::run(args),
         Command::Record(args) => record::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Serve(args) => serve::run(args),
     };
 
     match result {

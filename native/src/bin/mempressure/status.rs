@@ -2,9 +2,8 @@
 
 use clap::Args;
 use mempressure_native::{
-    Config, MonitorBuilder, MonitorError, PressureLevel, Reading, format_bytes,
+    Config, MonitorBuilder, MonitorError, PressureLevel, Reading, StatusJson, format_bytes,
 };
-use serde::Serialize;
 
 use crate::options::{CliError, ConfigArgs, RootArg, emit};
 
@@ -20,19 +19,6 @@ pub struct StatusArgs {
     config: ConfigArgs,
     #[command(flatten)]
     root: RootArg,
-}
-
-/// The object `status --json` prints: the reading's fields beside the level and usage.
-#[derive(Serialize)]
-struct StatusJson<'a> {
-    status: &'static str,
-    level: PressureLevel,
-    usage: f64,
-    #[serde(flatten)]
-    reading: &'a Reading,
-    sample_duration_us: u64,
-    profile: &'static str,
-    thresholds: &'a mempressure_native::core::config::Thresholds,
 }
 
 pub fn run(args: StatusArgs) -> Result<(), CliError> {
@@ -71,15 +57,7 @@ pub fn run(args: StatusArgs) -> Result<(), CliError> {
 }
 
 fn print_json(reading: &Reading, level: PressureLevel, config: &Config) -> Result<(), CliError> {
-    let object = StatusJson {
-        status: "ok",
-        level,
-        usage: reading.usage(),
-        reading,
-        sample_duration_us: u64::try_from(reading.duration.as_micros()).unwrap_or(u64::MAX),
-        profile: config.profile.as_str(),
-        thresholds: &config.thresholds,
-    };
+    let object = StatusJson::new(reading, level, config);
     emit(&serde_json::to_string(&object).expect("status serialises"))
 }
 
