@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::level::PressureLevel;
-use crate::priority::Candidate;
 
 /// The floor of a target: never ask for less than this (or 5% of cache bytes, if smaller).
 pub const MIN_TARGET_BYTES: u64 = 10 * 1024 * 1024;
@@ -56,35 +55,6 @@ pub struct EvictionPlan {
     pub target_bytes: u64,
     /// The requests, highest score first; they sum to `target_bytes`.
     pub requests: Vec<EvictionRequest>,
-}
-
-/// Asks ranked candidates in order until `target` bytes are covered.
-///
-/// ```
-/// use mempressure_core::{eviction::plan_requests, priority::Candidate};
-///
-/// let ranked = vec![
-///     Candidate { id: "a".into(), bytes: 30, score: 0.9 },
-///     Candidate { id: "b".into(), bytes: 30, score: 0.5 },
-/// ];
-/// let requests = plan_requests(&ranked, 40);
-/// assert_eq!((requests[0].bytes, requests[1].bytes), (30, 10));
-/// ```
-pub fn plan_requests(ranked: &[Candidate], target: u64) -> Vec<EvictionRequest> {
-    let mut remaining = target;
-    let mut requests = Vec::new();
-    for candidate in ranked {
-        if remaining == 0 {
-            break;
-        }
-        let bytes = candidate.bytes.min(remaining);
-        requests.push(EvictionRequest {
-            cache: candidate.id.clone(),
-            bytes,
-        });
-        remaining -= bytes;
-    }
-    requests
 }
 
 /// What one cache did with its request.
@@ -155,26 +125,5 @@ mod tests {
         assert_eq!(target_bytes(1000 * MIB, 0.001), 10 * MIB);
         assert_eq!(target_bytes(100, 1.0), 100);
         assert_eq!(target_bytes(0, 0.5), 0);
-    }
-
-    #[test]
-    fn requests_sum_to_the_target_and_stop_there() {
-        let ranked: Vec<Candidate> = (0..5)
-            .map(|i| Candidate {
-                id: format!("c{i}"),
-                bytes: 10,
-                score: 1.0 - i as f64 / 10.0,
-            })
-            .collect();
-        let requests = plan_requests(&ranked, 25);
-        assert_eq!(requests.len(), 3);
-        assert_eq!(requests.iter().map(|r| r.bytes).sum::<u64>(), 25);
-        assert_eq!(
-            requests[2],
-            EvictionRequest {
-                cache: "c2".into(),
-                bytes: 5
-            }
-        );
     }
 }

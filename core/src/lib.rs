@@ -50,6 +50,9 @@ pub mod registry;
 pub mod replay;
 pub mod sample;
 pub mod trace;
+#[cfg(feature = "_bench")]
+#[doc(hidden)]
+pub mod workload;
 
 pub use config::{Config, PartialConfig, Profile};
 pub use decision_log::{describe, format_bytes, log_line};

@@ -1,18 +1,16 @@
 //! The pressure monitor: samples and cache updates in, levels, plans and alerts out.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::{ConfigError, InputError, ReportError};
 use crate::event::{Alert, Event, LevelChange};
-use crate::eviction::{
-    Eviction, EvictionPlan, EvictionReport, EvictionResult, plan_requests, target_bytes,
-};
+use crate::eviction::{Eviction, EvictionPlan, EvictionReport, EvictionResult, target_bytes};
 use crate::hysteresis::next_level;
 use crate::level::PressureLevel;
-use crate::priority::rank_candidates;
+use crate::priority::plan_requests;
 use crate::registry::{CacheEntry, CacheRegistry, TypeBreakdown};
 use crate::sample::Sample;
 
@@ -314,10 +312,10 @@ impl PressureMonitor {
     /// The follow-up plan for what a check's eviction still lacks, from caches not yet asked.
     fn plan_shortfall(&mut self, pending: &Pending, freed: u64) -> Option<EvictionPlan> {
         let shortfall = pending.target_bytes.checked_sub(freed).filter(|&b| b > 0)?;
-        let asked = |id: &str| pending.results.iter().any(|r| r.cache == id);
-        let untried = self.caches.iter().filter(|c| !asked(&c.id));
-        let ranked = rank_candidates(&self.config.scoring, untried, pending.sample.t_ms);
-        let requests = plan_requests(&ranked, shortfall);
+        let asked: BTreeSet<&str> = pending.results.iter().map(|r| r.cache.as_str()).collect();
+        let skip = |c: &CacheEntry| asked.contains(c.id.as_str());
+        let t_ms = pending.sample.t_ms;
+        let requests = plan_requests(&self.config.scoring, &self.caches, skip, t_ms, shortfall);
         if requests.is_empty() {
             return None;
         }
@@ -474,14 +472,19 @@ impl PressureMonitor {
             return None;
         }
 
-        let ranked = rank_candidates(&self.config.scoring, self.caches.iter(), sample.t_ms);
         let plan = EvictionPlan {
             id: self.next_plan_id,
             t_ms: sample.t_ms,
             level,
             usage,
             target_bytes: target,
-            requests: plan_requests(&ranked, target),
+            requests: plan_requests(
+                &self.config.scoring,
+                &self.caches,
+                |_| false,
+                sample.t_ms,
+                target,
+            ),
         };
         self.next_plan_id += 1;
         self.last_eviction = Some((sample.t_ms, level));

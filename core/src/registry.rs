@@ -51,68 +51,103 @@ pub struct TypeBreakdown {
     pub average_bytes: u64,
 }
 
+/// A registered cache with the index of its type in the registry's type table.
+#[derive(Debug, Clone, PartialEq)]
+struct Slot {
+    entry: CacheEntry,
+    type_index: u32,
+}
+
 /// All registered caches, ordered by id so every walk over them is deterministic.
+///
+/// Cache types are interned: each cache keeps the index of its type in a small table, so
+/// scoring a million caches never reads their type strings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CacheRegistry {
-    entries: BTreeMap<String, CacheEntry>,
+    entries: BTreeMap<String, Slot>,
+    types: Vec<String>,
+    type_indices: BTreeMap<String, u32>,
     total_bytes: u64,
 }
 
 impl CacheRegistry {
     /// Adds a cache, or replaces the one with the same id.
     pub fn upsert(&mut self, entry: CacheEntry) {
+        let type_index = match self.type_indices.get(&entry.cache_type) {
+            Some(&index) => index,
+            None => {
+                let index = u32::try_from(self.types.len()).expect("fewer than 2^32 cache types");
+                self.types.push(entry.cache_type.clone());
+                self.type_indices.insert(entry.cache_type.clone(), index);
+                index
+            }
+        };
+
         self.total_bytes += entry.bytes;
-        if let Some(old) = self.entries.insert(entry.id.clone(), entry) {
-            self.total_bytes -= old.bytes;
+        let slot = Slot { entry, type_index };
+        if let Some(old) = self.entries.insert(slot.entry.id.clone(), slot) {
+            self.total_bytes -= old.entry.bytes;
         }
     }
 
     /// Removes a cache; returns it if it was registered.
     pub fn remove(&mut self, id: &str) -> Option<CacheEntry> {
-        let removed = self.entries.remove(id)?;
+        let removed = self.entries.remove(id)?.entry;
         self.total_bytes -= removed.bytes;
         Some(removed)
     }
 
     /// Sets a cache's bytes; returns false when no cache has that id.
     pub fn set_bytes(&mut self, id: &str, bytes: u64) -> bool {
-        let Some(entry) = self.entries.get_mut(id) else {
+        let Some(slot) = self.entries.get_mut(id) else {
             return false;
         };
-        self.total_bytes = self.total_bytes - entry.bytes + bytes;
-        entry.bytes = bytes;
+        self.total_bytes = self.total_bytes - slot.entry.bytes + bytes;
+        slot.entry.bytes = bytes;
         true
     }
 
     /// Counts one access at `t_ms`; returns false when no cache has that id.
     pub fn touch(&mut self, id: &str, t_ms: u64) -> bool {
-        let Some(entry) = self.entries.get_mut(id) else {
+        let Some(slot) = self.entries.get_mut(id) else {
             return false;
         };
-        entry.access_count = entry.access_count.saturating_add(1);
-        entry.last_access_ms = entry.last_access_ms.max(t_ms);
+        slot.entry.access_count = slot.entry.access_count.saturating_add(1);
+        slot.entry.last_access_ms = slot.entry.last_access_ms.max(t_ms);
         true
     }
 
     /// Takes `freed` bytes off a cache (at most what it holds); returns what was taken off.
     pub fn subtract(&mut self, id: &str, freed: u64) -> u64 {
-        let Some(entry) = self.entries.get_mut(id) else {
+        let Some(slot) = self.entries.get_mut(id) else {
             return 0;
         };
-        let taken = freed.min(entry.bytes);
-        entry.bytes -= taken;
+        let taken = freed.min(slot.entry.bytes);
+        slot.entry.bytes -= taken;
         self.total_bytes -= taken;
         taken
     }
 
     /// The cache with this id.
     pub fn get(&self, id: &str) -> Option<&CacheEntry> {
-        self.entries.get(id)
+        self.entries.get(id).map(|slot| &slot.entry)
     }
 
     /// Every cache, ordered by id.
     pub fn iter(&self) -> impl Iterator<Item = &CacheEntry> {
-        self.entries.values()
+        self.entries.values().map(|slot| &slot.entry)
+    }
+
+    /// Every cache with the index of its type in [`CacheRegistry::types`], ordered by id.
+    pub fn iter_with_type_index(&self) -> impl Iterator<Item = (&CacheEntry, usize)> {
+        self.entries
+            .values()
+            .map(|slot| (&slot.entry, slot.type_index as usize))
+    }
+
+    /// Every cache type ever registered, by type index.
+    pub fn types(&self) -> &[String] {
+        &self.types
     }
 
     /// Number of caches.
@@ -142,14 +177,19 @@ impl CacheRegistry {
     /// assert_eq!(by_type["frame_cache"].average_bytes, 75);
     /// ```
     pub fn breakdown_by_type(&self) -> BTreeMap<String, TypeBreakdown> {
-        let mut out: BTreeMap<String, TypeBreakdown> = BTreeMap::new();
-        for entry in self.entries.values() {
-            let slot = out.entry(entry.cache_type.clone()).or_default();
-            slot.bytes += entry.bytes;
-            slot.count += 1;
+        let mut by_index = vec![TypeBreakdown::default(); self.types.len()];
+        for slot in self.entries.values() {
+            let breakdown = &mut by_index[slot.type_index as usize];
+            breakdown.bytes += slot.entry.bytes;
+            breakdown.count += 1;
         }
-        for slot in out.values_mut() {
-            slot.average_bytes = slot.bytes / slot.count;
+
+        let mut out = BTreeMap::new();
+        for (name, mut breakdown) in self.types.iter().zip(by_index) {
+            if let Some(average) = breakdown.bytes.checked_div(breakdown.count) {
+                breakdown.average_bytes = average;
+                out.insert(name.clone(), breakdown);
+            }
         }
         out
     }

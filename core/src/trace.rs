@@ -283,12 +283,22 @@ fn required<T>(value: Option<T>, field: &'static str) -> Result<T, TraceErrorKin
 /// [`TraceErrorKind::SampleAndCache`], or [`TraceErrorKind::Input`] for a sample that
 /// cannot be right (total 0, available above total).
 pub fn parse_record(line: &str) -> Result<Record, TraceErrorKind> {
-    let mut deserializer = serde_json::Deserializer::from_str(line);
-    let raw: RawLine = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
-    deserializer.end().map_err(|e| TraceErrorKind::Json {
-        column: e.column(),
-        message: strip_serde_position(&e.to_string()),
-    })?;
+    // The fast path parses plainly; only a faulty line is parsed again to name its field.
+    let raw: RawLine = match serde_json::from_str(line) {
+        Ok(raw) => raw,
+        Err(plain) => {
+            let mut deserializer = serde_json::Deserializer::from_str(line);
+            return Err(
+                match serde_path_to_error::deserialize::<_, RawLine>(&mut deserializer) {
+                    Err(e) => json_error(e),
+                    Ok(_) => TraceErrorKind::Json {
+                        column: plain.column(),
+                        message: strip_serde_position(&plain.to_string()),
+                    },
+                },
+            );
+        }
+    };
     let t_ms = required(raw.t_ms, "t_ms")?;
 
     let Some(cache) = raw.cache else {

@@ -1,0 +1,67 @@
+//! Core benchmarks: one sample through the whole machine, eviction planning with many
+//! caches, and replay from trace text to decision log.
+//!
+//! `MEMPRESSURE_BENCH_SMOKE=1` shrinks every size, for the test command's smoke run.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use mempressure_core::priority::plan_requests;
+use mempressure_core::{Config, replay_to_log, workload};
+
+fn smoke() -> bool {
+    std::env::var_os("MEMPRESSURE_BENCH_SMOKE").is_some()
+}
+
+fn core_step(c: &mut Criterion) {
+    let n = if smoke() { 2_000 } else { 1_000_000 };
+    let samples = workload::samples(n);
+    let mut group = c.benchmark_group("core_step");
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::from_parameter(n), |b| {
+        b.iter_batched_ref(
+            || workload::monitor_with_caches(3),
+            |monitor| black_box(workload::run(monitor, &samples)),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+fn planning(c: &mut Criterion) {
+    let sizes: &[usize] = if smoke() {
+        &[1_000]
+    } else {
+        &[1_000, 10_000, 100_000, 1_000_000]
+    };
+    let scoring = Config::default().scoring;
+    let mut group = c.benchmark_group("planning");
+    group.sample_size(10);
+    for &n in sizes {
+        let monitor = workload::monitor_with_caches(n);
+        let caches = monitor.caches();
+        let target = caches.total_bytes() * 3 / 10;
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| black_box(plan_requests(&scoring, caches, |_| false, 60_000, target)))
+        });
+    }
+    group.finish();
+}
+
+fn replay(c: &mut Criterion) {
+    let n = if smoke() { 2_000 } else { 200_000 };
+    let text = workload::trace_text(n);
+    let config = Config::default();
+    let mut group = c.benchmark_group("replay");
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::from_parameter(n), |b| {
+        b.iter(|| black_box(replay_to_log(&text, &config).expect("the workload trace is valid")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, core_step, planning, replay);
+criterion_main!(benches);
