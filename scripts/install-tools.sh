@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the test suite need on a fresh machine, skipping what is
 # already there: the wasm32 target, wasm-bindgen-cli at the version of wasm-bindgen in
-# Cargo.lock, Debian's chromium and chromium-driver (not with --no-browser), and checks for
-# Node and npm.
+# Cargo.lock, Debian's chromium, chromium-driver and prometheus (not with --no-browser,
+# which the main job uses), and checks for Node and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,13 +23,23 @@ if [ "$have" != "$wanted" ]; then
   cargo install wasm-bindgen-cli --version "$wanted"
 fi
 
-if [ "$browser" = yes ] && { ! command -v chromium > /dev/null || ! command -v chromedriver > /dev/null; }; then
+apt_install() {
   if [ "$(id -u)" = 0 ]; then
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"
   else
     sudo apt-get update
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"
+  fi
+}
+
+if [ "$browser" = yes ]; then
+  missing=()
+  command -v chromium > /dev/null || missing+=(chromium)
+  command -v chromedriver > /dev/null || missing+=(chromium-driver)
+  command -v prometheus > /dev/null && command -v promtool > /dev/null || missing+=(prometheus)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt_install "${missing[@]}"
   fi
 fi
 

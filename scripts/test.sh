@@ -20,6 +20,10 @@ cargo build -p mempressure-core --target wasm32-unknown-unknown --no-default-fea
 echo "== cargo test (native)"
 cargo test --workspace
 
+echo "== Prometheus rules (promtool test rules) and a real Prometheus scraping serve"
+promtool test rules native/prometheus/mempressure.rules.test.yml
+cargo test -p mempressure-native --test prometheus -- --ignored
+
 echo "== wasm-bindgen tests in Node"
 cargo test -p mempressure-wasm --target wasm32-unknown-unknown --test node
 

@@ -28,6 +28,7 @@
 
 mod cache;
 pub mod linux;
+mod metrics;
 mod monitor;
 mod reading;
 mod sampler;
@@ -38,6 +39,7 @@ pub use cache::{Cache, EvictError};
 pub use mempressure_core::{
     self as core, Config, Event, PressureLevel, Profile, describe, format_bytes,
 };
+pub use metrics::Metrics;
 pub use monitor::{
     CheckReport, DEFAULT_SLOW_SAMPLE_BOUND, HISTORY_SAMPLES, Health, HistoryPoint, Monitor,
     MonitorBuilder, MonitorError, MonitorStatus, Notification, RECENT_EVENTS,

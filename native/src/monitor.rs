@@ -14,6 +14,7 @@ use mempressure_core::{
 use serde::Serialize;
 
 use crate::cache::Cache;
+use crate::metrics::Metrics;
 use crate::reading::{Reading, SampleError};
 use crate::sampler::{Sampler, SystemSampler};
 
@@ -158,6 +159,7 @@ pub(crate) struct Shared {
     check: Mutex<()>,
     subscribers: Mutex<Vec<Subscriber>>,
     slow_sample_bound: Duration,
+    pub(crate) metrics: Metrics,
 }
 
 /// Locks a mutex, taking the data back from a thread that panicked while holding it: the
@@ -251,6 +253,7 @@ impl MonitorBuilder {
             check: Mutex::new(()),
             subscribers: Mutex::new(Vec::new()),
             slow_sample_bound: self.slow_sample_bound,
+            metrics: Metrics::new(),
         };
         Ok(Monitor {
             shared: Arc::new(shared),
@@ -372,6 +375,12 @@ impl Monitor {
     /// A snapshot of the monitor's state.
     pub fn status(&self) -> MonitorStatus {
         self.shared.status()
+    }
+
+    /// The monitor's Prometheus metrics (a handle: clones share the values). Register them
+    /// into your own registry with [`Metrics::register`], or read [`Metrics::encode`].
+    pub fn metrics(&self) -> Metrics {
+        self.shared.metrics.clone()
     }
 
     /// Serves the status page and `/status` of this monitor over HTTP on `addr` (such as
@@ -547,6 +556,7 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
         }
         if reading.duration > shared.slow_sample_bound {
             state.slow_samples += 1;
+            shared.metrics.record_slow_sample();
             tracing::warn!(
                 "sampling took {:?}, above the {:?} bound",
                 reading.duration,
@@ -603,6 +613,13 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
         for event in &events {
             remember(&mut state.recent_events, event.clone(), RECENT_EVENTS);
         }
+        let caches = state.core.caches();
+        shared
+            .metrics
+            .record_sample(&reading, level, &caches.breakdown_by_type());
+        shared
+            .metrics
+            .record_events(&events, |id| caches.get(id).map(|c| c.cache_type.clone()));
         level
     };
     for event in &events {
@@ -639,6 +656,7 @@ fn sample_failed(shared: &Shared, error: SampleError) -> MonitorError {
     let t_ms = {
         let mut state = lock(&shared.state);
         state.sample_failures += 1;
+        shared.metrics.record_failure();
         state.health = Health::Unavailable(error.to_string());
         shared.now_ms()
     };

@@ -1,5 +1,5 @@
 //! The HTTP server of `mempressure serve` and [`crate::Monitor::serve`]: the status page,
-//! `/status` as JSON, on loopback by default.
+//! `/status` as JSON and `/metrics` for Prometheus, on loopback by default.
 
 use std::io::Cursor;
 use std::net::SocketAddr;
@@ -140,6 +140,12 @@ fn handle(shared: &Shared, www: Option<&Path>, request: Request) {
         let body = serde_json::to_vec(&ServedStatus::new(&status, &config))
             .expect("the status serialises: numbers, strings and maps with string keys");
         return respond(request, 200, "application/json", body);
+    }
+
+    if path == "/metrics" {
+        let body = shared.metrics.encode().into_bytes();
+        let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+        return respond(request, 200, content_type, body);
     }
 
     let Some(www) = www else {

@@ -85,3 +85,68 @@ fn the_page_folder_is_served_with_a_content_security_policy() {
     drop(server);
     std::fs::remove_dir_all(www).unwrap();
 }
+
+/// Readings at 97% used, so that the first check evicts.
+struct Pressed;
+
+impl mempressure_native::Sampler for Pressed {
+    fn read(&mut self) -> Result<mempressure_native::Reading, mempressure_native::SampleError> {
+        Ok(mempressure_native::Reading {
+            total_bytes: 1000,
+            available_bytes: 30,
+            process_bytes: Some(7),
+            host_total_bytes: 1000,
+            host_available_bytes: 30,
+            source: mempressure_native::LimitSource::Host,
+            cgroup_path: None,
+            memory_high_bytes: None,
+            at_or_above_memory_high: false,
+            estimated: false,
+            flags: Vec::new(),
+            duration: std::time::Duration::from_micros(50),
+        })
+    }
+}
+
+struct Frees;
+
+impl Cache for Frees {
+    fn bytes(&self) -> u64 {
+        100 << 20
+    }
+
+    fn evict(&self, bytes: u64) -> Result<u64, EvictError> {
+        Ok(bytes / 2)
+    }
+}
+
+#[test]
+fn metrics_are_served_in_the_openmetrics_format() {
+    let monitor = MonitorBuilder::new().sampler(Pressed).build().unwrap();
+    monitor.register_cache("frames", "frame_cache", Arc::new(Frees));
+    monitor.check_now().unwrap();
+    let server = monitor.serve("127.0.0.1:0", None).unwrap();
+
+    let (status, headers, body) = get(server.local_addr(), "/metrics");
+    assert!(status.contains("200"));
+    assert!(headers.contains("content-type: application/openmetrics-text; version=1.0.0"));
+    let text = String::from_utf8(body).unwrap();
+    for line in [
+        "mempressure_memory_usage_ratio 0.97",
+        "mempressure_memory_total_bytes{source=\"host\"} 1000",
+        "mempressure_process_resident_bytes 7",
+        "mempressure_level 3",
+        "mempressure_level_state{level=\"emergency\"} 1",
+        "mempressure_level_state{level=\"normal\"} 0",
+        "mempressure_pressure_events_total{level=\"emergency\"} 1",
+        "mempressure_evictions_total{cache_type=\"frame_cache\"} 1",
+        "mempressure_eviction_target_bytes_total{cache_type=\"frame_cache\"} 52428800",
+        "mempressure_evicted_bytes_total{cache_type=\"frame_cache\"} 26214400",
+        "mempressure_alerts_total{level=\"emergency\"} 1",
+        "mempressure_cache_count{cache_type=\"frame_cache\"} 1",
+        "mempressure_sample_duration_seconds_count 1",
+        "# EOF",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} is not in:\n{text}");
+    }
+}
