@@ -148,7 +148,11 @@ struct State {
     eviction_failures: u64,
     recent_events: VecDeque<Event>,
     history: VecDeque<HistoryPoint>,
-    stopping: bool,
+    /// The generation of the background thread that should run; a thread whose generation
+    /// is older exits at its next chance.
+    generation: u64,
+    /// Background threads that have not exited yet.
+    running_threads: usize,
 }
 
 pub(crate) struct Shared {
@@ -246,7 +250,8 @@ impl MonitorBuilder {
                 eviction_failures: 0,
                 recent_events: VecDeque::new(),
                 history: VecDeque::new(),
-                stopping: false,
+                generation: 0,
+                running_threads: 0,
             }),
             wake: Condvar::new(),
             sampler: Mutex::new(sampler),
@@ -294,27 +299,55 @@ impl Monitor {
             return Ok(());
         }
 
-        lock(&self.shared.state).stopping = false;
+        let generation = {
+            let mut state = lock(&self.shared.state);
+            state.generation += 1;
+            state.running_threads += 1;
+            state.generation
+        };
         let shared = Arc::clone(&self.shared);
         let handle = thread::Builder::new()
             .name("mempressure-monitor".into())
-            .spawn(move || run(&shared))
+            .spawn(move || run(&shared, generation))
             .map_err(|e| MonitorError::Thread(e.to_string()))?;
         *thread = Some(handle);
         Ok(())
     }
 
-    /// Stops the background thread and waits for it to finish its current check.
+    /// Stops the background thread. It is told at once and exits after its current check;
+    /// `stop` waits for that at most one sample interval (at least 100 ms). A thread still
+    /// inside a slow cache callback then exits on its own when the callback returns.
     pub fn stop(&self) {
         let handle = lock(&self.thread).take();
-        lock(&self.shared.state).stopping = true;
+        let Some(handle) = handle else { return };
+        let interval = {
+            let mut state = lock(&self.shared.state);
+            state.generation += 1;
+            state.core.config().sample_interval_ms
+        };
         self.shared.wake.notify_all();
 
-        let Some(handle) = handle else { return };
         // Called from a callback on the monitor's own thread: it exits after this check.
-        if handle.thread().id() != thread::current().id() {
-            let _ = handle.join();
+        if handle.thread().id() == thread::current().id() {
+            return;
         }
+        let deadline = Instant::now() + Duration::from_millis(interval.max(100));
+        let mut state = lock(&self.shared.state);
+        while state.running_threads > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                tracing::warn!("the monitor thread is still in a check; it exits when that ends");
+                return;
+            }
+            state = self
+                .shared
+                .wake
+                .wait_timeout(state, deadline - now)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        drop(state);
+        let _ = handle.join();
     }
 
     /// Samples now and runs one check: level, eviction, alerts.
@@ -337,6 +370,12 @@ impl Monitor {
             .register_cache(t_ms, entry)
             .expect("the monitor's clock never goes back");
         state.caches.insert(id.to_string(), cache);
+    }
+
+    /// A registered cache as the monitor knows it: type, bytes at the last check, access
+    /// count and last access.
+    pub fn cache(&self, id: &str) -> Option<CacheEntry> {
+        lock(&self.shared.state).core.caches().get(id).cloned()
     }
 
     /// Counts one access to a cache, for its priority score.
@@ -487,7 +526,7 @@ fn cache_bytes(id: &str, cache: &dyn Cache) -> Option<u64> {
     }
 }
 
-fn run(shared: &Shared) {
+fn run(shared: &Shared, generation: u64) {
     tracing::debug!("monitor thread started");
     loop {
         let sampled_at = Instant::now();
@@ -500,7 +539,7 @@ fn run(shared: &Shared) {
             (Ok(_), Some(timeout)) => shared.started + Duration::from_millis(timeout.at_ms),
             _ => sampled_at + interval,
         };
-        while !state.stopping {
+        while state.generation == generation {
             let now = Instant::now();
             if now >= deadline {
                 break;
@@ -511,7 +550,9 @@ fn run(shared: &Shared) {
                 .map(|(s, _)| s)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
-        if state.stopping {
+        if state.generation != generation {
+            state.running_threads -= 1;
+            shared.wake.notify_all();
             break;
         }
     }

@@ -245,8 +245,13 @@ fn record_writes_a_trace_that_replays() {
     assert!(stderr(&again).contains("--force"));
 }
 
-/// Runs the command until it has printed `lines` lines, then sends it SIGINT.
+/// Runs the command for `wait`, then sends it SIGINT.
 fn interrupt_after(args: &[&str], wait: Duration) -> Output {
+    signal_after(args, wait, "INT")
+}
+
+/// Runs the command for `wait`, then sends it `signal` (`INT`, `TERM`, `KILL`).
+fn signal_after(args: &[&str], wait: Duration, signal: &str) -> Output {
     let child = Command::new(env!("CARGO_BIN_EXE_mempressure"))
         .args(args)
         .stdout(Stdio::piped())
@@ -260,6 +265,29 @@ fn interrupt_after(args: &[&str], wait: Duration) -> Output {
         .unwrap();
     assert!(killed.success());
     child.wait_with_output().unwrap()
+}
+
+#[test]
+fn record_terminated_or_killed_leaves_only_complete_lines() {
+    for signal in ["TERM", "KILL"] {
+        let dir = scratch(&format!("record_{signal}"));
+        let out = dir.join("trace.jsonl");
+        let args = [
+            "record",
+            "--out",
+            out.to_str().unwrap(),
+            "--interval",
+            "20ms",
+        ];
+        let output = signal_after(&args, Duration::from_millis(1500), signal);
+        if signal == "TERM" {
+            assert!(output.status.success(), "{}", stderr(&output));
+        }
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.ends_with('\n'), "{signal}: the last line is cut");
+        let (_, records) = mempressure_native::core::parse_trace(&text).unwrap();
+        assert!(!records.is_empty(), "{signal}");
+    }
 }
 
 #[test]
