@@ -260,7 +260,7 @@ fn signal_after(args: &[&str], wait: Duration, signal: &str) -> Output {
         .unwrap();
     std::thread::sleep(wait);
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
