@@ -198,6 +198,71 @@ impl Scoring {
     }
 }
 
+/// How often to sample while pressure is elevated or rising.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sampling {
+    /// The interval while the level is warning or above, or usage is rising toward the
+    /// emergency threshold, in milliseconds (the profile's interval divided by 5 by default).
+    #[serde(rename = "elevated_interval", with = "serde_ms")]
+    pub elevated_interval_ms: u64,
+}
+
+/// Raising the level early when usage is rising fast toward the emergency threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trend {
+    /// When true, a predicted time to exhaustion under `horizon` raises the level one step
+    /// (never above critical on prediction alone). Off by default.
+    pub enabled: bool,
+    /// The time to exhaustion under which the level is raised, in milliseconds.
+    #[serde(rename = "horizon", with = "serde_ms")]
+    pub horizon_ms: u64,
+    /// The time constant of the smoothed usage slope, in milliseconds.
+    #[serde(rename = "smoothing", with = "serde_ms")]
+    pub smoothing_ms: u64,
+}
+
+/// Stall-pressure thresholds: `some avg10` percentages (0..100) that enter each level.
+/// Each is optional; none is set by default.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PsiThresholds {
+    /// `some avg10` percentage that enters `warning`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<f64>,
+    /// `some avg10` percentage that enters `critical`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub critical: Option<f64>,
+    /// `some avg10` percentage that enters `emergency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<f64>,
+}
+
+impl PsiThresholds {
+    /// The threshold that enters `level`, if set.
+    pub fn for_level(&self, level: PressureLevel) -> Option<f64> {
+        match level {
+            PressureLevel::Normal => None,
+            PressureLevel::Warning => self.warning,
+            PressureLevel::Critical => self.critical,
+            PressureLevel::Emergency => self.emergency,
+        }
+    }
+}
+
+/// Checking that an eviction brought relief.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relief {
+    /// When true, an eviction whose freed bytes do not show up as lower usage within
+    /// `window` is reported, and the next eviction is not held back by the cooldown.
+    pub enabled: bool,
+    /// How long to wait for relief after an eviction, in milliseconds.
+    #[serde(rename = "window", with = "serde_ms")]
+    pub window_ms: u64,
+}
+
 /// A complete, validated set of rules for a [`crate::PressureMonitor`].
 ///
 /// Serialises to the same shape a config file has, with durations as text (`"30s"`).
@@ -222,6 +287,14 @@ pub struct Config {
     pub alerts: Alerts,
     /// Eviction ranking.
     pub scoring: Scoring,
+    /// Faster sampling under pressure.
+    pub sampling: Sampling,
+    /// Early warning from the usage trend.
+    pub trend: Trend,
+    /// Levels from stall pressure.
+    pub psi: PsiThresholds,
+    /// Relief checks after evictions.
+    pub relief: Relief,
 }
 
 /// The documented default exit band: a level is left 5 points of usage below its threshold.
@@ -293,7 +366,32 @@ impl Config {
                 type_priorities,
                 default_type_priority: 2.0,
             },
+            sampling: Sampling {
+                elevated_interval_ms: interval_ms / 5,
+            },
+            trend: Trend {
+                enabled: false,
+                horizon_ms: 30_000,
+                smoothing_ms: 10_000,
+            },
+            psi: PsiThresholds::default(),
+            relief: Relief {
+                enabled: false,
+                window_ms: 10_000,
+            },
         }
+    }
+
+    /// Sets the resting sample interval, keeping the interval under pressure no longer.
+    ///
+    /// ```
+    /// let mut config = mempressure_core::Config::default();
+    /// config.set_sample_interval_ms(200);
+    /// assert_eq!((config.sample_interval_ms, config.sampling.elevated_interval_ms), (200, 200));
+    /// ```
+    pub fn set_sample_interval_ms(&mut self, ms: u64) {
+        self.sample_interval_ms = ms;
+        self.sampling.elevated_interval_ms = self.sampling.elevated_interval_ms.min(ms);
     }
 
     /// Reads a TOML config file's text: a base profile plus overrides (feature `toml`).
@@ -431,7 +529,63 @@ impl Config {
         }
 
         self.validate_alerts()?;
-        self.validate_scoring()
+        self.validate_scoring()?;
+        self.validate_reaction()
+    }
+
+    fn validate_reaction(&self) -> Result<(), ConfigError> {
+        let positive = [
+            (
+                "sampling.elevated_interval",
+                self.sampling.elevated_interval_ms,
+            ),
+            ("trend.horizon", self.trend.horizon_ms),
+            ("trend.smoothing", self.trend.smoothing_ms),
+            ("relief.window", self.relief.window_ms),
+        ];
+        for (field, ms) in positive {
+            if ms == 0 {
+                let field = field.to_string();
+                return Err(ConfigError::OutOfRange {
+                    field,
+                    value: 0.0,
+                    expected: "more than 0 ms",
+                });
+            }
+        }
+        if self.sampling.elevated_interval_ms > self.sample_interval_ms {
+            return Err(ConfigError::Invalid {
+                field: "sampling.elevated_interval".to_string(),
+                message: format!(
+                    "{} is longer than sample_interval ({}): sampling under pressure would be slower",
+                    crate::format_duration_ms(self.sampling.elevated_interval_ms),
+                    crate::format_duration_ms(self.sample_interval_ms)
+                ),
+            });
+        }
+
+        let psi = [
+            ("psi.warning", self.psi.warning),
+            ("psi.critical", self.psi.critical),
+            ("psi.emergency", self.psi.emergency),
+        ];
+        let mut previous: Option<(&'static str, f64)> = None;
+        for (field, value) in psi {
+            let Some(value) = value else { continue };
+            check_range(field, value, "a percentage in (0, 100]", |v| {
+                v > 0.0 && v <= 100.0
+            })?;
+            if let Some((lower_field, lower)) = previous
+                && lower >= value
+            {
+                return Err(ConfigError::Invalid {
+                    field: field.to_string(),
+                    message: format!("{value} is not above {lower_field} = {lower}"),
+                });
+            }
+            previous = Some((field, value));
+        }
+        Ok(())
     }
 
     fn validate_alerts(&self) -> Result<(), ConfigError> {
@@ -533,6 +687,64 @@ pub struct PartialConfig {
     pub alerts: Option<PartialAlerts>,
     /// Overrides of [`Config::scoring`].
     pub scoring: Option<PartialScoring>,
+    /// Overrides of [`Config::sampling`].
+    pub sampling: Option<PartialSampling>,
+    /// Overrides of [`Config::trend`].
+    pub trend: Option<PartialTrend>,
+    /// Overrides of [`Config::psi`].
+    pub psi: Option<PsiThresholds>,
+    /// Overrides of [`Config::relief`].
+    pub relief: Option<PartialRelief>,
+}
+
+/// Optional sampling overrides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialSampling {
+    /// Override of [`Sampling::elevated_interval_ms`].
+    #[serde(
+        default,
+        with = "serde_ms_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub elevated_interval: Option<u64>,
+}
+
+/// Optional trend overrides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialTrend {
+    /// Override of [`Trend::enabled`].
+    pub enabled: Option<bool>,
+    /// Override of [`Trend::horizon_ms`].
+    #[serde(
+        default,
+        with = "serde_ms_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub horizon: Option<u64>,
+    /// Override of [`Trend::smoothing_ms`].
+    #[serde(
+        default,
+        with = "serde_ms_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub smoothing: Option<u64>,
+}
+
+/// Optional relief overrides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialRelief {
+    /// Override of [`Relief::enabled`].
+    pub enabled: Option<bool>,
+    /// Override of [`Relief::window_ms`].
+    #[serde(
+        default,
+        with = "serde_ms_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub window: Option<u64>,
 }
 
 /// Optional per-level values (thresholds or eviction targets).
@@ -677,6 +889,25 @@ impl PartialConfig {
                 .type_priorities
                 .extend(s.type_priorities.unwrap_or_default());
             set(&mut scoring.default_type_priority, s.default_type_priority);
+        }
+        if let Some(sampling) = self.sampling {
+            set(&mut config.sampling.elevated_interval_ms, sampling.elevated_interval);
+        } else if self.sample_interval.is_some() {
+            // A new base interval without an interval under pressure keeps the profile's
+            // ratio of 5 to 1.
+            config.sampling.elevated_interval_ms = (config.sample_interval_ms / 5).max(1);
+        }
+        if let Some(t) = self.trend {
+            set(&mut config.trend.enabled, t.enabled);
+            set(&mut config.trend.horizon_ms, t.horizon);
+            set(&mut config.trend.smoothing_ms, t.smoothing);
+        }
+        if let Some(psi) = self.psi {
+            config.psi = psi;
+        }
+        if let Some(r) = self.relief {
+            set(&mut config.relief.enabled, r.enabled);
+            set(&mut config.relief.window_ms, r.window);
         }
 
         config.validate()?;

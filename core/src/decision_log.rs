@@ -1,7 +1,7 @@
 //! The decision log: one JSON line per level change, eviction and alert.
 //!
 //! ```text
-//! {"t_ms":47700,"event":"level","from":"normal","to":"warning","usage":0.7012}
+//! {"t_ms":47700,"event":"level","from":"normal","to":"warning","usage":0.7012,"reason":"threshold"}
 //! {"t_ms":55200,"event":"evict","level":"critical","target_bytes":31457280,"requests":[{"cache":"frames","bytes":31457280}],"freed_bytes":31457280}
 //! {"t_ms":55200,"event":"alert","level":"critical","usage":0.8003,"total_bytes":..,"available_bytes":..,"process_bytes":null,"evicted_bytes":31457280}
 //! ```
@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use crate::event::Event;
+use crate::event::{Event, LevelReason};
 use crate::level::PressureLevel;
 
 /// `usage` rounded to 4 decimals, as the log writes it.
@@ -27,6 +27,17 @@ struct LevelLine {
     from: PressureLevel,
     to: PressureLevel,
     usage: f64,
+    reason: LevelReason,
+}
+
+#[derive(Serialize)]
+struct ReliefLine {
+    t_ms: u64,
+    event: &'static str,
+    relieved: bool,
+    eviction_t_ms: u64,
+    freed_bytes: u64,
+    usage_drop_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -73,6 +84,15 @@ pub fn log_line(event: &Event) -> Option<String> {
             from: change.from,
             to: change.to,
             usage: rounded_usage(change.usage),
+            reason: change.reason,
+        }),
+        Event::Relief(check) => serde_json::to_string(&ReliefLine {
+            t_ms: check.t_ms,
+            event: "relief",
+            relieved: check.relieved,
+            eviction_t_ms: check.eviction_t_ms,
+            freed_bytes: check.freed_bytes,
+            usage_drop_bytes: check.usage_drop_bytes,
         }),
         Event::Evict(eviction) => {
             let requests = eviction
@@ -120,11 +140,24 @@ pub fn describe(event: &Event) -> String {
     let percent = |usage: f64| format!("{:.2}%", usage * 100.0);
     match event {
         Event::Level(c) => format!(
-            "{:>12}  level  {} -> {} at {} used",
+            "{:>12}  level  {} -> {} at {} used{}",
             seconds(c.t_ms),
             c.from,
             c.to,
-            percent(c.usage)
+            percent(c.usage),
+            match c.reason {
+                LevelReason::Threshold => "",
+                LevelReason::Trend => " (trend: exhaustion predicted)",
+                LevelReason::Psi => " (stall pressure)",
+            }
+        ),
+        Event::Relief(r) => format!(
+            "{:>12}  relief {} for the eviction at {}: freed {}, usage fell {}",
+            seconds(r.t_ms),
+            if r.relieved { "seen" } else { "NOT seen" },
+            seconds(r.eviction_t_ms),
+            format_bytes(r.freed_bytes),
+            format_bytes(r.usage_drop_bytes)
         ),
         Event::EvictionPlanned(p) => format!(
             "{:>12}  plan   {} at {}: ask {} cache(s) for {}",

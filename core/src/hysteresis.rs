@@ -19,10 +19,21 @@ use crate::level::PressureLevel;
 /// assert_eq!(entry_level(&t, 0.95), PressureLevel::Emergency);
 /// ```
 pub fn entry_level(thresholds: &Thresholds, usage: f64) -> PressureLevel {
+    entry_level_by(|level| thresholds.for_level(level), usage)
+}
+
+/// The level a value reaches under thresholds that may be missing for some levels (a
+/// missing threshold is never reached).
+pub fn entry_level_by(
+    threshold: impl Fn(PressureLevel) -> Option<f64>,
+    value: f64,
+) -> PressureLevel {
     PressureLevel::ALL
         .into_iter()
         .rev()
-        .find(|&level| thresholds.for_level(level).is_none_or(|t| usage >= t))
+        .find(|&level| {
+            level == PressureLevel::Normal || threshold(level).is_some_and(|t| value >= t)
+        })
         .unwrap_or(PressureLevel::Normal)
 }
 
@@ -42,7 +53,22 @@ pub fn next_level(
     current: PressureLevel,
     usage: f64,
 ) -> PressureLevel {
-    let entered = entry_level(thresholds, usage);
+    next_level_by(
+        |level| thresholds.for_level(level),
+        exit_band,
+        current,
+        usage,
+    )
+}
+
+/// [`next_level`] under thresholds that may be missing for some levels (stall pressure).
+pub fn next_level_by(
+    threshold: impl Fn(PressureLevel) -> Option<f64>,
+    exit_band: f64,
+    current: PressureLevel,
+    value: f64,
+) -> PressureLevel {
+    let entered = entry_level_by(&threshold, value);
     if entered >= current {
         return entered;
     }
@@ -52,11 +78,7 @@ pub fn next_level(
         .into_iter()
         .rev()
         .filter(|&level| level <= current && level > entered)
-        .find(|&level| {
-            thresholds
-                .for_level(level)
-                .is_some_and(|t| usage >= t - exit_band)
-        })
+        .find(|&level| threshold(level).is_some_and(|t| value >= t - exit_band))
         .unwrap_or(entered)
 }
 

@@ -48,6 +48,11 @@ impl PressureLevel {
         }
     }
 
+    /// The next level up (emergency stays emergency).
+    pub fn step_up(self) -> PressureLevel {
+        PressureLevel::ALL[(self.index() + 1).min(3)]
+    }
+
     /// The level as a number from 0 (normal) to 3 (emergency), for gauges.
     pub fn index(self) -> usize {
         self as usize

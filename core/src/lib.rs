@@ -50,6 +50,7 @@ pub mod registry;
 pub mod replay;
 pub mod sample;
 pub mod trace;
+pub mod trend;
 #[cfg(feature = "_bench")]
 #[doc(hidden)]
 pub mod workload;
@@ -58,7 +59,7 @@ pub use config::{Config, PartialConfig, Profile};
 pub use decision_log::{describe, format_bytes, log_line};
 pub use duration::{format_duration_ms, parse_duration_ms};
 pub use error::{ConfigError, InputError, ReportError};
-pub use event::{Alert, Event, LevelChange};
+pub use event::{Alert, Event, LevelChange, LevelReason, ReliefCheck};
 pub use eviction::{Eviction, EvictionOutcome, EvictionPlan, EvictionReport, EvictionRequest};
 pub use level::PressureLevel;
 pub use monitor::{PressureMonitor, Status, Timeout, TimeoutReason, simulate_eviction};

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::{ConfigError, InputError, ReportError};
-use crate::event::{Alert, Event, LevelChange};
+use crate::event::{Alert, Event, LevelChange, LevelReason, ReliefCheck};
 use crate::eviction::{Eviction, EvictionPlan, EvictionReport, EvictionResult, target_bytes};
-use crate::hysteresis::next_level;
+use crate::hysteresis::{next_level, next_level_by};
 use crate::level::PressureLevel;
 use crate::priority::plan_requests;
 use crate::registry::{CacheEntry, CacheRegistry, TypeBreakdown};
 use crate::sample::Sample;
+use crate::trend::TrendEstimator;
 
 /// Why the monitor wants to be woken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +24,9 @@ pub enum TimeoutReason {
     SampleDue,
     /// An eviction was held back by the cooldown, which ends then.
     EvictionCooldownEnds,
+    /// The faster interval is due: the level is warning or above, or usage is rising toward
+    /// exhaustion.
+    SampleDueUnderPressure,
 }
 
 /// When to feed the monitor its next sample, and why.
@@ -53,6 +57,24 @@ pub struct Status {
     pub last_eviction_ms: Option<u64>,
     /// The plan awaiting its report, if any.
     pub pending_plan: Option<u64>,
+    /// Seconds until usage reaches the emergency threshold at the current trend; `None`
+    /// while usage is not rising (or too few samples were seen).
+    pub seconds_to_exhaustion: Option<f64>,
+    /// The smoothed usage slope, in usage per second, once enough samples were seen.
+    pub usage_slope_per_s: Option<f64>,
+    /// Evictions whose freed bytes never showed up as lower usage (relief checks).
+    pub unrelieved_evictions: u64,
+    /// Bytes each cache said it freed in evictions that brought no relief.
+    pub unrelieved_bytes_by_cache: BTreeMap<String, u64>,
+}
+
+/// An eviction whose relief is being watched for.
+#[derive(Debug, Clone)]
+struct ReliefWatch {
+    t_ms: u64,
+    used_bytes: u64,
+    freed_bytes: u64,
+    freed_by_cache: Vec<(String, u64)>,
 }
 
 /// A check whose eviction is under way: the plan handed out, and what earlier rounds of
@@ -121,6 +143,16 @@ pub struct PressureMonitor {
     pending: Option<Pending>,
     events: VecDeque<Event>,
     next_plan_id: u64,
+    /// The level usage gives on its own, with hysteresis (one of the components of `level`).
+    threshold_level: PressureLevel,
+    /// The level stall pressure gives on its own, with hysteresis.
+    psi_level: PressureLevel,
+    trend: TrendEstimator,
+    seconds_to_exhaustion: Option<f64>,
+    relief_watch: Option<ReliefWatch>,
+    cooldown_waived: bool,
+    unrelieved_evictions: u64,
+    unrelieved_bytes_by_cache: BTreeMap<String, u64>,
 }
 
 impl PressureMonitor {
@@ -142,6 +174,14 @@ impl PressureMonitor {
             pending: None,
             events: VecDeque::new(),
             next_plan_id: 1,
+            threshold_level: PressureLevel::Normal,
+            psi_level: PressureLevel::Normal,
+            trend: TrendEstimator::default(),
+            seconds_to_exhaustion: None,
+            relief_watch: None,
+            cooldown_waived: false,
+            unrelieved_evictions: 0,
+            unrelieved_bytes_by_cache: BTreeMap::new(),
         })
     }
 
@@ -178,17 +218,7 @@ impl PressureMonitor {
         self.now_ms = Some(sample.t_ms);
         self.last_sample = Some(sample);
         let usage = sample.usage();
-        let hysteresis = &self.config.hysteresis;
-        let mut level = next_level(
-            &self.config.thresholds,
-            hysteresis.exit_band,
-            self.level,
-            usage,
-        );
-        if sample.throttled {
-            // The kernel is already throttling at memory.high: never normal.
-            level = level.max(PressureLevel::Warning);
-        }
+        let (level, reason) = self.update_levels(&sample);
         if level != self.level {
             let from = std::mem::replace(&mut self.level, level);
             self.events.push_back(Event::Level(LevelChange {
@@ -196,8 +226,10 @@ impl PressureMonitor {
                 from,
                 to: level,
                 usage,
+                reason,
             }));
         }
+        self.check_relief(&sample);
 
         match self.plan_eviction(&sample) {
             Some(plan) if self.config.auto_eviction => {
@@ -304,6 +336,21 @@ impl PressureMonitor {
 
         let mut plan = pending.plan;
         plan.target_bytes = pending.target_bytes;
+        if self.config.relief.enabled {
+            let freed_by_cache: Vec<(String, u64)> = pending
+                .results
+                .iter()
+                .filter(|r| r.freed_bytes > 0)
+                .map(|r| (r.cache.clone(), r.freed_bytes))
+                .collect();
+            let freed_bytes = freed_by_cache.iter().map(|(_, b)| b).sum();
+            self.relief_watch = (freed_bytes > 0).then(|| ReliefWatch {
+                t_ms: pending.sample.t_ms,
+                used_bytes: pending.sample.used_bytes(),
+                freed_bytes,
+                freed_by_cache,
+            });
+        }
         let freed = self.finish_eviction(&plan, pending.results, false);
         self.raise_alert(&pending.sample, freed);
         Ok(())
@@ -399,9 +446,20 @@ impl PressureMonitor {
             });
         };
 
-        let sample_due = Timeout {
-            at_ms: last.t_ms.saturating_add(self.config.sample_interval_ms),
-            reason: TimeoutReason::SampleDue,
+        // Faster while it matters: at warning or above, or while usage rises toward the
+        // emergency threshold within four trend horizons.
+        let horizon_s = self.config.trend.horizon_ms as f64 / 1000.0;
+        let rising = self.seconds_to_exhaustion.is_some_and(|s| s < 4.0 * horizon_s);
+        let sample_due = if self.level >= PressureLevel::Warning || rising {
+            Timeout {
+                at_ms: last.t_ms.saturating_add(self.config.sampling.elevated_interval_ms),
+                reason: TimeoutReason::SampleDueUnderPressure,
+            }
+        } else {
+            Timeout {
+                at_ms: last.t_ms.saturating_add(self.config.sample_interval_ms),
+                reason: TimeoutReason::SampleDue,
+            }
         };
         let cooldown_end = self
             .last_eviction
@@ -427,7 +485,93 @@ impl PressureMonitor {
             caches_by_type: self.caches.breakdown_by_type(),
             last_eviction_ms: self.last_eviction.map(|(t, _)| t),
             pending_plan: self.pending.as_ref().map(|p| p.plan.id),
+            seconds_to_exhaustion: self.seconds_to_exhaustion,
+            usage_slope_per_s: self.trend.slope_per_s(self.config.trend.smoothing_ms),
+            unrelieved_evictions: self.unrelieved_evictions,
+            unrelieved_bytes_by_cache: self.unrelieved_bytes_by_cache.clone(),
         }
+    }
+
+    /// Updates the three components of the level (usage with hysteresis, stall pressure
+    /// with hysteresis, the trend) and returns the level they give, with its reason.
+    fn update_levels(&mut self, sample: &Sample) -> (PressureLevel, LevelReason) {
+        let config = &self.config;
+        let band = config.hysteresis.exit_band;
+        let usage = sample.usage();
+
+        self.threshold_level = next_level(&config.thresholds, band, self.threshold_level, usage);
+        let mut by_threshold = self.threshold_level;
+        if sample.throttled {
+            // The kernel is already throttling at memory.high: never normal.
+            by_threshold = by_threshold.max(PressureLevel::Warning);
+        }
+
+        // Stall pressure, in percent, with the same band in percentage points.
+        self.psi_level = match sample.psi_some_avg10 {
+            Some(psi) => {
+                let threshold = |level| config.psi.for_level(level);
+                next_level_by(threshold, band * 100.0, self.psi_level, psi)
+            }
+            None => PressureLevel::Normal,
+        };
+
+        let smoothing = config.trend.smoothing_ms;
+        self.trend.push(sample.t_ms, usage, smoothing);
+        self.seconds_to_exhaustion =
+            self.trend
+                .seconds_to(config.thresholds.emergency, usage, smoothing);
+        let horizon_s = config.trend.horizon_ms as f64 / 1000.0;
+        let predicted = self.seconds_to_exhaustion.is_some_and(|s| s < horizon_s);
+        let by_trend = if config.trend.enabled && predicted {
+            by_threshold.step_up().min(PressureLevel::Critical)
+        } else {
+            PressureLevel::Normal
+        };
+
+        let level = by_threshold.max(self.psi_level).max(by_trend);
+        let reason = if level == by_threshold {
+            LevelReason::Threshold
+        } else if level == self.psi_level {
+            LevelReason::Psi
+        } else {
+            LevelReason::Trend
+        };
+        (level, reason)
+    }
+
+    /// Watches for the usage drop an eviction should bring, and reports it either way.
+    fn check_relief(&mut self, sample: &Sample) {
+        let Some(watch) = &self.relief_watch else {
+            return;
+        };
+        let drop = watch.used_bytes.saturating_sub(sample.used_bytes());
+        // "A meaningful part" of the freed bytes: a quarter. Memory returned by a cache may
+        // stay with the allocator or be refilled by others, so all of it rarely shows.
+        let relieved = drop.saturating_mul(4) >= watch.freed_bytes;
+        let expired = sample.t_ms.saturating_sub(watch.t_ms) >= self.config.relief.window_ms;
+        if !relieved && !expired {
+            return;
+        }
+
+        let watch = self.relief_watch.take().expect("checked above");
+        if !relieved {
+            // The next eviction at the same level is not held back: the last one did not help.
+            self.cooldown_waived = true;
+            self.unrelieved_evictions += 1;
+            for (cache, bytes) in &watch.freed_by_cache {
+                *self
+                    .unrelieved_bytes_by_cache
+                    .entry(cache.clone())
+                    .or_default() += bytes;
+            }
+        }
+        self.events.push_back(Event::Relief(ReliefCheck {
+            t_ms: sample.t_ms,
+            eviction_t_ms: watch.t_ms,
+            relieved,
+            freed_bytes: watch.freed_bytes,
+            usage_drop_bytes: drop,
+        }));
     }
 
     fn check_time(&self, t_ms: u64) -> Result<(), InputError> {
@@ -463,7 +607,9 @@ impl PressureMonitor {
         let allowed = match self.last_eviction {
             None => true,
             Some((last_t, last_level)) => {
-                level > last_level || sample.t_ms.saturating_sub(last_t) >= cooldown
+                level > last_level
+                    || sample.t_ms.saturating_sub(last_t) >= cooldown
+                    || self.cooldown_waived
             }
         };
         self.held_by_cooldown = !allowed;
@@ -488,6 +634,7 @@ impl PressureMonitor {
         };
         self.next_plan_id += 1;
         self.last_eviction = Some((sample.t_ms, level));
+        self.cooldown_waived = false;
         Some(plan)
     }
 

@@ -115,15 +115,16 @@ fn cooldown_refuses_then_allows_eviction() {
 
     // t = 0 s: 0.80 is 0.10 above warning's 0.70 (more than the delta): evict.
     assert_eq!(evictions(&h.sample(0, 0.80)).len(), 1);
-    // t = 5 s: 0.82, same level, inside the 10 s cooldown: refused.
+    // t = 5 s: 0.82, same level, inside the 10 s cooldown: refused. At warning the next
+    // sample is due in 1 s (the interval under pressure).
     assert_eq!(evictions(&h.sample(5_000, 0.82)).len(), 0);
-    assert_eq!(
-        h.monitor.poll_timeout(),
-        Some(Timeout {
-            at_ms: 10_000,
-            reason: TimeoutReason::EvictionCooldownEnds
-        })
-    );
+    let under_pressure = TimeoutReason::SampleDueUnderPressure;
+    let due = Timeout { at_ms: 6_000, reason: under_pressure };
+    assert_eq!(h.monitor.poll_timeout(), Some(due));
+    // t = 9.5 s: still refused; the cooldown ends before the next sample would be due.
+    assert_eq!(evictions(&h.sample(9_500, 0.82)).len(), 0);
+    let ends = Timeout { at_ms: 10_000, reason: TimeoutReason::EvictionCooldownEnds };
+    assert_eq!(h.monitor.poll_timeout(), Some(ends));
     // t = 15 s: the cooldown has passed: allowed again.
     assert_eq!(evictions(&h.sample(15_000, 0.82)).len(), 1);
 }

@@ -178,9 +178,10 @@ fn stop_returns_while_a_callback_blocks_and_the_thread_exits_after_it() {
         finished: AtomicBool::new(false),
     });
 
-    let config = Config {
-        sample_interval_ms: 50,
-        ..Config::default()
+    let config = {
+        let mut config = Config::default();
+        config.set_sample_interval_ms(50);
+        config
     };
     let monitor = MonitorBuilder::new()
         .config(config)
@@ -217,9 +218,10 @@ fn stop_returns_while_a_callback_blocks_and_the_thread_exits_after_it() {
 #[test]
 fn dropping_and_restarting_leave_no_thread_behind() {
     let _one_at_a_time = THREAD_COUNTING.lock().unwrap_or_else(|p| p.into_inner());
-    let config = Config {
-        sample_interval_ms: 10,
-        ..Config::default()
+    let config = {
+        let mut config = Config::default();
+        config.set_sample_interval_ms(10);
+        config
     };
     for _ in 0..20 {
         let monitor = MonitorBuilder::new()

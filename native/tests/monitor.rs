@@ -283,9 +283,10 @@ fn a_cache_may_call_back_into_the_monitor_while_evicting() {
 
 #[test]
 fn the_background_thread_samples_notifies_and_stops() {
-    let config = Config {
-        sample_interval_ms: 20,
-        ..Config::default()
+    let config = {
+        let mut config = Config::default();
+        config.set_sample_interval_ms(20);
+        config
     };
     let monitor = MonitorBuilder::new()
         .config(config)
@@ -323,9 +324,10 @@ fn the_background_thread_samples_notifies_and_stops() {
 
 #[test]
 fn dropping_the_monitor_stops_its_thread() {
-    let config = Config {
-        sample_interval_ms: 10,
-        ..Config::default()
+    let config = {
+        let mut config = Config::default();
+        config.set_sample_interval_ms(10);
+        config
     };
     let sampler = Scripted::new([Ok(0.1)]);
     let monitor = MonitorBuilder::new()

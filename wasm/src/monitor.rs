@@ -363,10 +363,10 @@ impl JsPressureMonitor {
         #[wasm_bindgen(unchecked_param_type = "MonitorEventName | \"*\"")] name: &str,
         #[wasm_bindgen(unchecked_param_type = "(event: MonitorEvent) => void")] listener: Function,
     ) -> Result<(), JsError> {
-        const NAMES: [&str; 6] = ["level", "evict", "alert", "sample", "error", "*"];
+        const NAMES: [&str; 7] = ["level", "evict", "alert", "relief", "sample", "error", "*"];
         if !NAMES.contains(&name) {
             return Err(JsError::new(&format!(
-                "unknown event {name:?}: expected level, evict, alert, sample, error or *"
+                "unknown event {name:?}: expected level, evict, alert, relief, sample, error or *"
             )));
         }
         self.inner

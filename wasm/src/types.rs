@@ -32,6 +32,10 @@ export interface ConfigInput {
     type_priorities?: Record<string, number>;
     default_type_priority?: number;
   };
+  sampling?: { elevated_interval?: DurationInput };
+  trend?: { enabled?: boolean; horizon?: DurationInput; smoothing?: DurationInput };
+  psi?: Partial<Levels>;
+  relief?: { enabled?: boolean; window?: DurationInput };
 }
 
 /** The whole config in use (durations as text). */
@@ -48,6 +52,10 @@ export interface Config {
     type_priorities: Record<string, number>;
     default_type_priority: number;
   };
+  sampling: { elevated_interval: string };
+  trend: { enabled: boolean; horizon: string; smoothing: string };
+  psi: Partial<Levels>;
+  relief: { enabled: boolean; window: string };
 }
 
 /** A sample the page measured: bytes, and the time (defaults to monitor.now()). */
@@ -84,7 +92,16 @@ export interface SampleEvent {
   event: "sample"; t_ms: number; level: LevelName; usage: number; quality: Quality | null;
   total: number; available: number; process?: number;
 }
-export interface LevelEvent { event: "level"; t_ms: number; from: LevelName; to: LevelName; usage: number; }
+/** What set a new level. */
+export type LevelReason = "threshold" | "trend" | "psi";
+export interface LevelEvent {
+  event: "level"; t_ms: number; from: LevelName; to: LevelName; usage: number; reason: LevelReason;
+}
+/** Whether an eviction's freed bytes showed up as lower usage (config `relief`). */
+export interface ReliefEvent {
+  event: "relief"; t_ms: number; eviction_t_ms: number; relieved: boolean;
+  freed_bytes: number; usage_drop_bytes: number;
+}
 export interface EvictionResult { cache: string; bytes: number; freed_bytes: number; error?: string; }
 export interface EvictEvent {
   event: "evict"; plan_id: number; t_ms: number; level: LevelName; usage: number;
@@ -95,7 +112,7 @@ export interface AlertEvent {
   available_bytes: number; process_bytes: number | null; evicted_bytes: number;
 }
 export interface ErrorEvent { event: "error"; t_ms: number; message: string; }
-export type MonitorEvent = SampleEvent | LevelEvent | EvictEvent | AlertEvent | ErrorEvent;
+export type MonitorEvent = SampleEvent | LevelEvent | EvictEvent | AlertEvent | ReliefEvent | ErrorEvent;
 export type MonitorEventName = MonitorEvent["event"];
 
 export interface TypeBreakdown { bytes: number; count: number; average_bytes: number; }
@@ -108,6 +125,10 @@ export interface Status {
   caches_by_type: Record<string, TypeBreakdown>;
   last_eviction_ms: number | null;
   pending_plan: number | null;
+  seconds_to_exhaustion: number | null;
+  usage_slope_per_s: number | null;
+  unrelieved_evictions: number;
+  unrelieved_bytes_by_cache: Record<string, number>;
   quality: Quality | null;
   capability: Capability;
   profile: ProfileName;

@@ -37,8 +37,12 @@ const seconds = (tMs) => `${(tMs / 1000).toFixed(1)}s`;
 /** One line of text for an event (level, evict, alert, error). */
 export function describeEvent(e) {
   switch (e.event) {
-    case "level":
-      return `${seconds(e.t_ms)}  level ${e.from} -> ${e.to} at ${percent(e.usage)} used`;
+    case "level": {
+      const why = { trend: " (trend: exhaustion predicted)", psi: " (stall pressure)" }[e.reason] ?? "";
+      return `${seconds(e.t_ms)}  level ${e.from} -> ${e.to} at ${percent(e.usage)} used${why}`;
+    }
+    case "relief":
+      return `${seconds(e.t_ms)}  relief ${e.relieved ? "seen" : "NOT seen"} after the eviction at ${seconds(e.eviction_t_ms)}: freed ${formatBytes(e.freed_bytes)}, usage fell ${formatBytes(e.usage_drop_bytes)}`;
     case "evict": {
       const requests = e.requests
         .map((r) => `${r.cache} ${formatBytes(r.freed_bytes ?? r.bytes)}${r.error ? ` (${r.error})` : ""}`)

@@ -39,7 +39,7 @@ fn default_www() -> PathBuf {
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
     let mut config = args.config.load()?;
     if let Some(interval) = args.interval {
-        config.sample_interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+        config.set_sample_interval_ms(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX));
     }
     let www = args.www.unwrap_or_else(default_www);
     if !www.join("index.html").is_file() {

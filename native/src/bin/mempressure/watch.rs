@@ -27,7 +27,7 @@ pub struct WatchArgs {
 pub fn run(args: WatchArgs) -> Result<(), CliError> {
     let mut config = args.config.load()?;
     if let Some(interval) = args.interval {
-        config.sample_interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+        config.set_sample_interval_ms(u64::try_from(interval.as_millis()).unwrap_or(u64::MAX));
     }
 
     let stop = Arc::new(AtomicBool::new(false));
