@@ -891,7 +891,10 @@ impl PartialConfig {
             set(&mut scoring.default_type_priority, s.default_type_priority);
         }
         if let Some(sampling) = self.sampling {
-            set(&mut config.sampling.elevated_interval_ms, sampling.elevated_interval);
+            set(
+                &mut config.sampling.elevated_interval_ms,
+                sampling.elevated_interval,
+            );
         } else if self.sample_interval.is_some() {
             // A new base interval without an interval under pressure keeps the profile's
             // ratio of 5 to 1.

@@ -449,10 +449,14 @@ impl PressureMonitor {
         // Faster while it matters: at warning or above, or while usage rises toward the
         // emergency threshold within four trend horizons.
         let horizon_s = self.config.trend.horizon_ms as f64 / 1000.0;
-        let rising = self.seconds_to_exhaustion.is_some_and(|s| s < 4.0 * horizon_s);
+        let rising = self
+            .seconds_to_exhaustion
+            .is_some_and(|s| s < 4.0 * horizon_s);
         let sample_due = if self.level >= PressureLevel::Warning || rising {
             Timeout {
-                at_ms: last.t_ms.saturating_add(self.config.sampling.elevated_interval_ms),
+                at_ms: last
+                    .t_ms
+                    .saturating_add(self.config.sampling.elevated_interval_ms),
                 reason: TimeoutReason::SampleDueUnderPressure,
             }
         } else {

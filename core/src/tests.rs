@@ -119,11 +119,17 @@ fn cooldown_refuses_then_allows_eviction() {
     // sample is due in 1 s (the interval under pressure).
     assert_eq!(evictions(&h.sample(5_000, 0.82)).len(), 0);
     let under_pressure = TimeoutReason::SampleDueUnderPressure;
-    let due = Timeout { at_ms: 6_000, reason: under_pressure };
+    let due = Timeout {
+        at_ms: 6_000,
+        reason: under_pressure,
+    };
     assert_eq!(h.monitor.poll_timeout(), Some(due));
     // t = 9.5 s: still refused; the cooldown ends before the next sample would be due.
     assert_eq!(evictions(&h.sample(9_500, 0.82)).len(), 0);
-    let ends = Timeout { at_ms: 10_000, reason: TimeoutReason::EvictionCooldownEnds };
+    let ends = Timeout {
+        at_ms: 10_000,
+        reason: TimeoutReason::EvictionCooldownEnds,
+    };
     assert_eq!(h.monitor.poll_timeout(), Some(ends));
     // t = 15 s: the cooldown has passed: allowed again.
     assert_eq!(evictions(&h.sample(15_000, 0.82)).len(), 1);

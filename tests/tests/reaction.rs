@@ -9,7 +9,9 @@ use mempressure_core::{
 };
 
 fn read(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("traces")
+        .join(name);
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -27,9 +29,10 @@ fn first_warning(events: &[Event]) -> Option<(u64, LevelReason)> {
 
 #[test]
 fn the_trend_warns_earlier_on_the_ramps() {
-    for (name, threshold_ms) in
-        [("02-host-spike-90-stressng.jsonl", 47_700), ("05-cgroup-512m-ramp-spike.jsonl", 19_701)]
-    {
+    for (name, threshold_ms) in [
+        ("02-host-spike-90-stressng.jsonl", 47_700),
+        ("05-cgroup-512m-ramp-spike.jsonl", 19_701),
+    ] {
         let text = read(name);
         let plain = first_warning(&replay(&text, &Config::default()).unwrap()).unwrap();
         assert_eq!(plain, (threshold_ms, LevelReason::Threshold), "{name}");
@@ -37,7 +40,10 @@ fn the_trend_warns_earlier_on_the_ramps() {
         let (t_ms, reason) = first_warning(&replay(&text, &with_trend()).unwrap()).unwrap();
         assert_eq!(reason, LevelReason::Trend, "{name}");
         // Measurably earlier: at least five seconds before the threshold is crossed.
-        assert!(t_ms + 5_000 <= threshold_ms, "{name}: trend warning at {t_ms}");
+        assert!(
+            t_ms + 5_000 <= threshold_ms,
+            "{name}: trend warning at {t_ms}"
+        );
     }
 }
 
@@ -82,7 +88,11 @@ fn with_stall(text: &str) -> String {
         } else {
             let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
             let t = value["t_ms"].as_u64().unwrap();
-            let stall = if (20_000..40_000).contains(&t) { 35.0 } else { 0.0 };
+            let stall = if (20_000..40_000).contains(&t) {
+                35.0
+            } else {
+                0.0
+            };
             value["psi_some_avg10"] = stall.into();
             out.push_str(&value.to_string());
         }
@@ -103,7 +113,11 @@ fn stall_pressure_raises_the_level_while_it_lasts() {
             _ => None,
         })
         .collect();
-    assert_eq!(by_psi.first().map(|c| c.1), Some(PressureLevel::Critical), "{by_psi:?}");
+    assert_eq!(
+        by_psi.first().map(|c| c.1),
+        Some(PressureLevel::Critical),
+        "{by_psi:?}"
+    );
     assert!((20_000..20_200).contains(&by_psi[0].0), "{by_psi:?}");
 
     // After the stall, usage alone decides again: back to the level of the plain replay.
@@ -118,7 +132,10 @@ fn stall_pressure_raises_the_level_while_it_lasts() {
 
     // PSI configured but absent from the samples changes nothing.
     let without = replay(&read("04-host-oscillate-70.jsonl"), &config).unwrap();
-    assert_eq!(without, replay(&read("04-host-oscillate-70.jsonl"), &Config::default()).unwrap());
+    assert_eq!(
+        without,
+        replay(&read("04-host-oscillate-70.jsonl"), &Config::default()).unwrap()
+    );
 }
 
 /// Drives a monitor over a trace's samples and records the interval it asks for next.
@@ -127,11 +144,15 @@ fn asked_intervals(name: &str) -> Vec<(PressureLevel, u64, TimeoutReason)> {
     let mut monitor = PressureMonitor::new(Config::default()).unwrap();
     let mut asked = Vec::new();
     for (_, record) in records {
-        let Record::Sample(sample) = record else { continue };
+        let Record::Sample(sample) = record else {
+            continue;
+        };
         monitor.handle_sample(sample).unwrap();
         while let Some(event) = monitor.poll_event() {
             if let Event::EvictionPlanned(plan) = event {
-                monitor.handle_eviction_report(simulate_eviction(&plan)).unwrap();
+                monitor
+                    .handle_eviction_report(simulate_eviction(&plan))
+                    .unwrap();
             }
         }
         let timeout = monitor.poll_timeout().unwrap();
@@ -144,10 +165,16 @@ fn asked_intervals(name: &str) -> Vec<(PressureLevel, u64, TimeoutReason)> {
 fn sampling_is_faster_only_while_pressure_is_elevated_or_rising() {
     let asked = asked_intervals("05-cgroup-512m-ramp-spike.jsonl");
     // At rest: the profile's 5 s. Under pressure: 1 s.
-    assert_eq!(asked.first().unwrap(), &(PressureLevel::Normal, 5_000, TimeoutReason::SampleDue));
+    assert_eq!(
+        asked.first().unwrap(),
+        &(PressureLevel::Normal, 5_000, TimeoutReason::SampleDue)
+    );
     for (level, interval, reason) in &asked {
         if *level >= PressureLevel::Warning {
-            assert_eq!((*interval, *reason), (1_000, TimeoutReason::SampleDueUnderPressure));
+            assert_eq!(
+                (*interval, *reason),
+                (1_000, TimeoutReason::SampleDueUnderPressure)
+            );
         }
     }
     // The ramp makes it sample faster before warning is reached.
@@ -155,11 +182,17 @@ fn sampling_is_faster_only_while_pressure_is_elevated_or_rising() {
         .iter()
         .any(|(level, interval, _)| *level == PressureLevel::Normal && *interval == 1_000);
     assert!(rising_early);
-    assert_eq!(asked.last().unwrap().1, 5_000, "back to resting after the pressure");
+    assert_eq!(
+        asked.last().unwrap().1,
+        5_000,
+        "back to resting after the pressure"
+    );
 
     // On the flat trace, the resting interval throughout.
     let flat = asked_intervals("13-nezha-currencyservice-pod-20h.jsonl");
-    let normal_fast = flat.iter().filter(|(l, i, _)| *l == PressureLevel::Normal && *i < 5_000);
+    let normal_fast = flat
+        .iter()
+        .filter(|(l, i, _)| *l == PressureLevel::Normal && *i < 5_000);
     assert_eq!(normal_fast.count(), 0);
 }
 
@@ -178,7 +211,13 @@ fn relief_checks_report_whether_freed_bytes_showed_up() {
     let events = replay(&text, &config).unwrap();
     let checks: Vec<_> = events
         .iter()
-        .filter_map(|e| if let Event::Relief(r) = e { Some(r.clone()) } else { None })
+        .filter_map(|e| {
+            if let Event::Relief(r) = e {
+                Some(r.clone())
+            } else {
+                None
+            }
+        })
         .collect();
     assert!(!checks.is_empty());
 
@@ -191,10 +230,20 @@ fn relief_checks_report_whether_freed_bytes_showed_up() {
     // ... and the next eviction at the same level is not held back by the 30 s cooldown.
     let evictions: Vec<(u64, PressureLevel)> = events
         .iter()
-        .filter_map(|e| if let Event::Evict(x) = e { Some((x.t_ms, x.level)) } else { None })
+        .filter_map(|e| {
+            if let Event::Evict(x) = e {
+                Some((x.t_ms, x.level))
+            } else {
+                None
+            }
+        })
         .collect();
     let after = evictions.iter().find(|(t, _)| *t >= first.t_ms).unwrap();
-    let before = evictions.iter().rev().find(|(t, _)| *t <= first.eviction_t_ms).unwrap();
+    let before = evictions
+        .iter()
+        .rev()
+        .find(|(t, _)| *t <= first.eviction_t_ms)
+        .unwrap();
     assert_eq!(after.1, before.1, "both at the same level");
     assert!(after.0 - before.0 < 30_000, "{before:?} then {after:?}");
 

@@ -74,6 +74,7 @@ mod flag;
 mod limit;
 mod meminfo;
 mod number;
+mod psi;
 mod reader;
 mod reading;
 mod zfs;
@@ -92,6 +93,10 @@ pub use limit::{CgroupLevel, HighChoice, LimitChoice, select_limit, select_memor
 pub use meminfo::{
     AvailableEstimate, MAX_HOST_TOTAL_BYTES, MIN_HOST_TOTAL_BYTES, Meminfo, estimate_available,
     parse_meminfo,
+};
+pub use psi::{
+    MemoryPressure, PressureSource, memory_pressure_file, parse_memory_pressure, psi_disabled,
+    read_memory_pressure,
 };
 pub use reader::read_memory;
 pub use reading::{
