@@ -33,6 +33,8 @@ mod monitor;
 mod reading;
 mod sampler;
 mod server;
+#[cfg(unix)]
+mod stall_trigger;
 mod status_json;
 
 pub use cache::{Cache, EvictError};
@@ -47,4 +49,6 @@ pub use monitor::{
 pub use reading::{LimitSource, Reading, ReadingFlag, SampleError};
 pub use sampler::{Sampler, SystemSampler};
 pub use server::{CONTENT_SECURITY_POLICY, ServeError, StatusServer};
+#[cfg(unix)]
+pub use stall_trigger::{PSI_TRIGGER, StallTrigger};
 pub use status_json::{ServedStatus, StatusJson};

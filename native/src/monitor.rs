@@ -17,6 +17,8 @@ use crate::cache::Cache;
 use crate::metrics::Metrics;
 use crate::reading::{Reading, SampleError};
 use crate::sampler::{Sampler, SystemSampler};
+#[cfg(unix)]
+use crate::stall_trigger::{self, StallTrigger, StallWaker};
 
 /// The default bound above which a sample counts as slow and is logged.
 pub const DEFAULT_SLOW_SAMPLE_BOUND: Duration = Duration::from_millis(100);
@@ -100,6 +102,9 @@ pub struct MonitorStatus {
     pub recent_events: Vec<Event>,
     /// The latest samples' usage and level, oldest first, for charts.
     pub history: Vec<HistoryPoint>,
+    /// What wakes the monitor when memory stalls start: `armed on <file>`, `refused:
+    /// <why>` (sampling at the interval only), or `off`.
+    pub stall_trigger: String,
 }
 
 /// One sample's usage and level, as kept for charts.
@@ -153,6 +158,10 @@ struct State {
     generation: u64,
     /// Background threads that have not exited yet.
     running_threads: usize,
+    /// Set by the stall trigger: sample now rather than at the deadline.
+    sample_requested: bool,
+    /// What the stall trigger is doing (`armed on ...`, `refused: ...`, `off`).
+    stall_trigger: String,
 }
 
 pub(crate) struct Shared {
@@ -186,6 +195,8 @@ pub struct MonitorBuilder {
     config: Config,
     sampler: Option<Box<dyn Sampler>>,
     slow_sample_bound: Duration,
+    #[cfg(unix)]
+    stall_trigger: Option<StallTrigger>,
 }
 
 impl Default for MonitorBuilder {
@@ -201,6 +212,8 @@ impl MonitorBuilder {
             config: Config::default(),
             sampler: None,
             slow_sample_bound: DEFAULT_SLOW_SAMPLE_BOUND,
+            #[cfg(unix)]
+            stall_trigger: None,
         }
     }
 
@@ -222,6 +235,15 @@ impl MonitorBuilder {
         self
     }
 
+    /// What wakes the background thread to sample at once when memory stalls start. The
+    /// default is a PSI trigger ([`StallTrigger::Psi`]) with this machine's sampler and
+    /// none ([`StallTrigger::Off`]) with a sampler of your own.
+    #[cfg(unix)]
+    pub fn stall_trigger(mut self, trigger: StallTrigger) -> MonitorBuilder {
+        self.stall_trigger = Some(trigger);
+        self
+    }
+
     /// Samples slower than this are logged and counted (default 100 ms).
     pub fn slow_sample_bound(mut self, bound: Duration) -> MonitorBuilder {
         self.slow_sample_bound = bound;
@@ -235,6 +257,11 @@ impl MonitorBuilder {
     /// [`MonitorError::Config`] for an invalid config.
     pub fn build(self) -> Result<Monitor, MonitorError> {
         let core = PressureMonitor::new(self.config)?;
+        #[cfg(unix)]
+        let stall_trigger = self.stall_trigger.unwrap_or(match self.sampler {
+            Some(_) => StallTrigger::Off,
+            None => StallTrigger::Psi,
+        });
         let sampler = self
             .sampler
             .unwrap_or_else(|| Box::new(SystemSampler::new()));
@@ -252,6 +279,8 @@ impl MonitorBuilder {
                 history: VecDeque::new(),
                 generation: 0,
                 running_threads: 0,
+                sample_requested: false,
+                stall_trigger: "off".to_string(),
             }),
             wake: Condvar::new(),
             sampler: Mutex::new(sampler),
@@ -263,6 +292,10 @@ impl MonitorBuilder {
         Ok(Monitor {
             shared: Arc::new(shared),
             thread: Mutex::new(None),
+            #[cfg(unix)]
+            stall_trigger: Mutex::new(Some(stall_trigger)),
+            #[cfg(unix)]
+            waker: Mutex::new(None),
         })
     }
 
@@ -285,6 +318,11 @@ impl MonitorBuilder {
 pub struct Monitor {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The trigger to arm at the next start (a PSI trigger is armed anew each time).
+    #[cfg(unix)]
+    stall_trigger: Mutex<Option<StallTrigger>>,
+    #[cfg(unix)]
+    waker: Mutex<Option<StallWaker>>,
 }
 
 impl Monitor {
@@ -311,13 +349,50 @@ impl Monitor {
             .spawn(move || run(&shared, generation))
             .map_err(|e| MonitorError::Thread(e.to_string()))?;
         *thread = Some(handle);
+        drop(thread);
+        self.arm_stall_trigger();
         Ok(())
+    }
+
+    #[cfg(unix)]
+    fn arm_stall_trigger(&self) {
+        let trigger = {
+            let mut slot = lock(&self.stall_trigger);
+            match slot.take() {
+                // A PSI trigger is armed anew at every start; a descriptor only once.
+                Some(StallTrigger::Psi) => {
+                    *slot = Some(StallTrigger::Psi);
+                    StallTrigger::Psi
+                }
+                Some(StallTrigger::PsiFile(path)) => {
+                    *slot = Some(StallTrigger::PsiFile(path.clone()));
+                    StallTrigger::PsiFile(path)
+                }
+                Some(other) => other,
+                None => StallTrigger::Off,
+            }
+        };
+        let weak = Arc::downgrade(&self.shared);
+        let (waker, state) = stall_trigger::start(trigger, move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.request_sample();
+            }
+        });
+        lock(&self.shared.state).stall_trigger = state;
+        *lock(&self.waker) = waker;
+    }
+
+    #[cfg(not(unix))]
+    fn arm_stall_trigger(&self) {
+        lock(&self.shared.state).stall_trigger = "off: not supported on this system".into();
     }
 
     /// Stops the background thread. It is told at once and exits after its current check;
     /// `stop` waits for that at most one sample interval (at least 100 ms). A thread still
     /// inside a slow cache callback then exits on its own when the callback returns.
     pub fn stop(&self) {
+        #[cfg(unix)]
+        drop(lock(&self.waker).take());
         let handle = lock(&self.thread).take();
         let Some(handle) = handle else { return };
         let interval = {
@@ -462,7 +537,14 @@ impl Shared {
             eviction_failures: state.eviction_failures,
             recent_events: state.recent_events.iter().cloned().collect(),
             history: state.history.iter().copied().collect(),
+            stall_trigger: state.stall_trigger.clone(),
         }
+    }
+
+    /// Wakes the background thread to sample now.
+    pub(crate) fn request_sample(&self) {
+        lock(&self.state).sample_requested = true;
+        self.wake.notify_all();
     }
 
     pub(crate) fn config(&self) -> Config {
@@ -529,6 +611,7 @@ fn cache_bytes(id: &str, cache: &dyn Cache) -> Option<u64> {
 fn run(shared: &Shared, generation: u64) {
     tracing::debug!("monitor thread started");
     loop {
+        lock(&shared.state).sample_requested = false;
         let sampled_at = Instant::now();
         let result = check(shared);
 
@@ -541,7 +624,7 @@ fn run(shared: &Shared, generation: u64) {
         };
         while state.generation == generation {
             let now = Instant::now();
-            if now >= deadline {
+            if now >= deadline || state.sample_requested {
                 break;
             }
             state = shared
