@@ -17,6 +17,8 @@
 //! | `mempressure_sample_failures_total`, `mempressure_slow_samples_total` | counter | |
 //! | `mempressure_sample_duration_seconds` | histogram | |
 //! | `mempressure_last_sample_timestamp_seconds` | gauge | |
+//! | `mempressure_seconds_to_exhaustion` (absent while usage is not rising) | gauge | |
+//! | `mempressure_memory_stall_some_ratio`, `..._full_ratio` (PSI avg10, absent without) | gauge | |
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -73,6 +75,9 @@ pub struct Metrics {
     slow_samples: Counter,
     sample_duration: Histogram,
     last_sample: FloatGauge,
+    seconds_to_exhaustion: Family<Vec<(String, String)>, FloatGauge>,
+    stall_some: Family<Vec<(String, String)>, FloatGauge>,
+    stall_full: Family<Vec<(String, String)>, FloatGauge>,
 }
 
 impl Default for Metrics {
@@ -105,6 +110,9 @@ impl Metrics {
             slow_samples: Counter::default(),
             sample_duration: Histogram::new(buckets),
             last_sample: FloatGauge::default(),
+            seconds_to_exhaustion: Family::default(),
+            stall_some: Family::default(),
+            stall_full: Family::default(),
         };
         for level in PressureLevel::ALL {
             let label = LevelLabel {
@@ -225,6 +233,21 @@ impl Metrics {
             "Unix time of the last good sample",
             self.last_sample.clone(),
         );
+        r.register(
+            "mempressure_seconds_to_exhaustion",
+            "Predicted seconds until the emergency threshold; absent while usage is not rising",
+            self.seconds_to_exhaustion.clone(),
+        );
+        r.register(
+            "mempressure_memory_stall_some_ratio",
+            "Share of the last 10 s some tasks stalled on memory (PSI some avg10); absent without PSI",
+            self.stall_some.clone(),
+        );
+        r.register(
+            "mempressure_memory_stall_full_ratio",
+            "Share of the last 10 s all tasks stalled on memory (PSI full avg10); absent without PSI",
+            self.stall_full.clone(),
+        );
     }
 
     /// The metrics as OpenMetrics text, as `/metrics` serves them.
@@ -284,6 +307,7 @@ impl Metrics {
                 .set(saturating_i64(breakdown.count));
         }
 
+        self.record_stall(reading.psi_some_avg10, reading.psi_full_avg10);
         self.sample_duration.observe(reading.duration.as_secs_f64());
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -325,6 +349,29 @@ impl Metrics {
                     self.alerts.get_or_create(&label).inc();
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Records the predicted time to exhaustion; absent while usage is not rising.
+    pub(crate) fn record_trend(&self, seconds_to_exhaustion: Option<f64>) {
+        self.seconds_to_exhaustion.clear();
+        if let Some(seconds) = seconds_to_exhaustion {
+            self.seconds_to_exhaustion
+                .get_or_create(&Vec::new())
+                .set(seconds);
+        }
+    }
+
+    /// Records stall pressure in percent; absent when the sample had none.
+    pub(crate) fn record_stall(&self, some_avg10: Option<f64>, full_avg10: Option<f64>) {
+        for (family, value) in [
+            (&self.stall_some, some_avg10),
+            (&self.stall_full, full_avg10),
+        ] {
+            family.clear();
+            if let Some(percent) = value {
+                family.get_or_create(&Vec::new()).set(percent / 100.0);
             }
         }
     }

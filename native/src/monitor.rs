@@ -36,6 +36,9 @@ pub enum Notification {
         level: PressureLevel,
         /// The reading.
         reading: Reading,
+        /// Seconds until usage reaches the emergency threshold at the current trend;
+        /// `None` while usage is not rising.
+        seconds_to_exhaustion: Option<f64>,
     },
     /// A decision of the core: level change, eviction, alert.
     Event {
@@ -722,9 +725,10 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
         plan = next;
     }
 
-    let level = {
+    let (level, seconds_to_exhaustion) = {
         let mut state = lock(&shared.state);
         let level = state.core.level();
+        let seconds_to_exhaustion = state.core.status().seconds_to_exhaustion;
         remember(
             &mut state.history,
             HistoryPoint {
@@ -744,7 +748,8 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
         shared
             .metrics
             .record_events(&events, |id| caches.get(id).map(|c| c.cache_type.clone()));
-        level
+        shared.metrics.record_trend(seconds_to_exhaustion);
+        (level, seconds_to_exhaustion)
     };
     for event in &events {
         log_event(event);
@@ -753,6 +758,7 @@ fn check(shared: &Shared) -> Result<CheckReport, MonitorError> {
         t_ms,
         level,
         reading: reading.clone(),
+        seconds_to_exhaustion,
     }];
     notifications.extend(
         events

@@ -33,6 +33,11 @@ pub struct Reading {
     pub estimated: bool,
     /// Implausible or missing figures that were set aside, and what was used instead.
     pub flags: Vec<ReadingFlag>,
+    /// Share of the last 10 s in which some tasks stalled on memory (PSI), percent; `None`
+    /// where the kernel reports no PSI.
+    pub psi_some_avg10: Option<f64>,
+    /// Share of the last 10 s in which all tasks stalled on memory (PSI), percent.
+    pub psi_full_avg10: Option<f64>,
     /// How long the reading took.
     #[serde(skip)]
     pub duration: Duration,
@@ -46,8 +51,8 @@ impl Reading {
             total_bytes: self.total_bytes,
             available_bytes: self.available_bytes,
             process_bytes: self.process_bytes,
-            psi_some_avg10: None,
-            psi_full_avg10: None,
+            psi_some_avg10: self.psi_some_avg10,
+            psi_full_avg10: self.psi_full_avg10,
             throttled: self.at_or_above_memory_high,
         }
     }

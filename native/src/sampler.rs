@@ -87,6 +87,15 @@ impl SystemSampler {
     }
 
     fn read_files(&mut self, root: &Path, started: Instant) -> Result<Reading, SampleError> {
+        // Stall pressure where the kernel has it; an unreadable pressure file is not a
+        // failed reading of memory, so it only drops PSI from this sample (with a warning).
+        let psi = match crate::linux::read_memory_pressure(root) {
+            Ok(psi) => psi.map(|(psi, _)| psi),
+            Err(e) => {
+                tracing::warn!("no stall pressure in this sample: {e}");
+                None
+            }
+        };
         let linux = read_memory(root).map_err(|e| match e {
             LinuxReadError::Read { .. } => SampleError::Unavailable(e.to_string()),
             _ => SampleError::Invalid(e.to_string()),
@@ -107,6 +116,8 @@ impl SystemSampler {
             at_or_above_memory_high: linux.at_or_above_memory_high,
             estimated: linux.estimated,
             flags: linux.flags,
+            psi_some_avg10: psi.map(|p| p.some_avg10),
+            psi_full_avg10: psi.map(|p| p.full_avg10),
             duration: started.elapsed(),
         })
     }
@@ -139,6 +150,8 @@ impl SystemSampler {
             at_or_above_memory_high: false,
             estimated: false,
             flags: Vec::new(),
+            psi_some_avg10: None,
+            psi_full_avg10: None,
             duration: started.elapsed(),
         })
     }

@@ -29,6 +29,9 @@ pub struct StatusJson<'a> {
     pub profile: &'static str,
     /// The thresholds in use.
     pub thresholds: &'a Thresholds,
+    /// Seconds until usage reaches the emergency threshold at the current trend; null while
+    /// usage is not rising or after a single sample.
+    pub seconds_to_exhaustion: Option<f64>,
 }
 
 impl<'a> StatusJson<'a> {
@@ -42,6 +45,7 @@ impl<'a> StatusJson<'a> {
             sample_duration_us: u64::try_from(reading.duration.as_micros()).unwrap_or(u64::MAX),
             profile: config.profile.as_str(),
             thresholds: &config.thresholds,
+            seconds_to_exhaustion: None,
         }
     }
 }
@@ -79,6 +83,8 @@ pub struct ServedStatus<'a> {
     pub history: &'a [HistoryPoint],
     /// The whole config in use.
     pub config: &'a Config,
+    /// What wakes the monitor when memory stalls start.
+    pub stall_trigger: &'a str,
 }
 
 impl<'a> ServedStatus<'a> {
@@ -92,6 +98,7 @@ impl<'a> ServedStatus<'a> {
         let reading = status.reading.as_ref().map(|r| {
             let mut json = StatusJson::new(r, status.core.level, config);
             json.status = label;
+            json.seconds_to_exhaustion = status.core.seconds_to_exhaustion;
             json
         });
         ServedStatus {
@@ -108,6 +115,7 @@ impl<'a> ServedStatus<'a> {
             recent_events: &status.recent_events,
             history: &status.history,
             config,
+            stall_trigger: &status.stall_trigger,
         }
     }
 }

@@ -25,6 +25,8 @@ fn reading(usage: f64) -> Reading {
         at_or_above_memory_high: false,
         estimated: false,
         flags: Vec::new(),
+        psi_some_avg10: None,
+        psi_full_avg10: None,
         duration: Duration::ZERO,
     }
 }

@@ -34,6 +34,8 @@ impl Sampler for Pressed {
             at_or_above_memory_high: false,
             estimated: false,
             flags: Vec::new(),
+            psi_some_avg10: None,
+            psi_full_avg10: None,
             duration: Duration::ZERO,
         })
     }

@@ -103,6 +103,8 @@ impl mempressure_native::Sampler for Pressed {
             at_or_above_memory_high: false,
             estimated: false,
             flags: Vec::new(),
+            psi_some_avg10: None,
+            psi_full_avg10: None,
             duration: std::time::Duration::from_micros(50),
         })
     }

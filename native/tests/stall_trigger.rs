@@ -27,6 +27,8 @@ impl Sampler for Calm {
             at_or_above_memory_high: false,
             estimated: false,
             flags: Vec::new(),
+            psi_some_avg10: None,
+            psi_full_avg10: None,
             duration: Duration::ZERO,
         })
     }
@@ -66,7 +68,10 @@ fn a_stall_event_makes_the_monitor_sample_at_once() {
 
     // The "kernel" reports a stall: a sample follows well before the interval.
     (&write_end).write_all(b"!").unwrap();
-    assert!(sampled(Instant::now() + Duration::from_secs(20)), "no sample after the stall");
+    assert!(
+        sampled(Instant::now() + Duration::from_secs(20)),
+        "no sample after the stall"
+    );
     monitor.stop();
 }
 
@@ -76,7 +81,10 @@ fn a_psi_trigger_is_armed_or_its_refusal_is_reported() {
     let state = monitor.status().stall_trigger;
     // On this kind of machine (PSI enabled, running as root) the kernel accepts it;
     // elsewhere the monitor must say why it samples at the interval only.
-    assert!(state.starts_with("armed on ") || state.starts_with("refused: "), "{state}");
+    assert!(
+        state.starts_with("armed on ") || state.starts_with("refused: "),
+        "{state}"
+    );
     if std::path::Path::new("/proc/pressure/memory").exists() && is_root() {
         assert!(state.starts_with("armed on "), "{state}");
     }
@@ -86,6 +94,9 @@ fn a_psi_trigger_is_armed_or_its_refusal_is_reported() {
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false)
 }

@@ -260,12 +260,16 @@ async function pollNative() {
   notice.textContent = status.status === "ok" ? "" : `memory is ${status.status}: ${status.error ?? "no sample yet"}`;
   $("native-source").textContent = status.source ? `(${status.source}${status.cgroup_path ? ` ${status.cgroup_path}` : ""}, profile ${status.config.profile})` : "";
   panel.setLevel(status.current_level, status.usage);
-  panel.setFacts([
+  const facts = [
     ["available", `${formatBytes(status.available_bytes)} of ${formatBytes(status.total_bytes)}`],
     ["server process", formatBytes(status.process_bytes)],
     ["machine", `${formatBytes(status.host_available_bytes)} available of ${formatBytes(status.host_total_bytes)}`],
+    ["time to exhaustion", status.seconds_to_exhaustion == null ? "not rising" : `${Math.round(status.seconds_to_exhaustion)} s at the current trend`],
+    ["memory stall (PSI)", status.psi_some_avg10 == null ? "not reported here" : `some ${status.psi_some_avg10.toFixed(2)}%, full ${(status.psi_full_avg10 ?? 0).toFixed(2)}%`],
+    ["stall trigger", status.stall_trigger],
     ["sampling failures", String(status.sample_failures)],
-  ]);
+  ];
+  panel.setFacts(facts);
   panel.setHistory(status.history);
   panel.renderCaches(status.caches_by_type);
   panel.renderEvents(status.recent_events);

@@ -84,11 +84,12 @@ fn print_notification(notification: &Notification, highlight: bool) -> Result<()
             t_ms,
             level,
             reading,
+            seconds_to_exhaustion,
         } => {
             let process = reading
                 .process_bytes
                 .map_or("unknown".to_string(), format_bytes);
-            format!(
+            let mut line = format!(
                 "{:>9.1}s  {:<9}  {:>6.2}% used  {} available of {}  process {}",
                 *t_ms as f64 / 1000.0,
                 level.as_str(),
@@ -96,7 +97,14 @@ fn print_notification(notification: &Notification, highlight: bool) -> Result<()
                 format_bytes(reading.available_bytes),
                 format_bytes(reading.total_bytes),
                 process
-            )
+            );
+            if let Some(psi) = reading.psi_some_avg10 {
+                line.push_str(&format!("  stall {psi:.2}%"));
+            }
+            if let Some(seconds) = seconds_to_exhaustion {
+                line.push_str(&format!("  full in {seconds:.0}s"));
+            }
+            line
         }
         Notification::Event {
             event: event @ Event::Level(_),
