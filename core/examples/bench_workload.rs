@@ -12,7 +12,10 @@ use serde_json::json;
 
 fn main() {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
-    let samples = args.next().unwrap_or(Ok(20_000)).expect("SAMPLES is a count");
+    let samples = args
+        .next()
+        .unwrap_or(Ok(20_000))
+        .expect("SAMPLES is a count");
     let caches = args.next().unwrap_or(Ok(1_000)).expect("CACHES is a count");
 
     // The core step: the loop of `workload::run`, keeping what each event says.
@@ -35,8 +38,11 @@ fn main() {
                 Event::Evict(e) => {
                     evictions += 1;
                     if first_evictions.len() < 5 {
-                        let requests: Vec<_> =
-                            e.requests.iter().map(|r| json!([r.cache, r.bytes])).collect();
+                        let requests: Vec<_> = e
+                            .requests
+                            .iter()
+                            .map(|r| json!([r.cache, r.bytes]))
+                            .collect();
                         first_evictions.push(json!({"t_ms": e.t_ms, "requests": requests}));
                     }
                 }
@@ -52,7 +58,11 @@ fn main() {
     let target = registry.total_bytes() * 3 / 10;
     let scoring = Config::default().scoring;
     let requests = plan_requests(&scoring, registry, |_| false, 60_000, target);
-    let first: Vec<_> = requests.iter().take(10).map(|r| json!([r.cache, r.bytes])).collect();
+    let first: Vec<_> = requests
+        .iter()
+        .take(10)
+        .map(|r| json!([r.cache, r.bytes]))
+        .collect();
 
     let out = json!({
         "core_step": {
