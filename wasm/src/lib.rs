@@ -18,6 +18,8 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "_bench")]
+mod bench;
 mod convert;
 mod heap;
 mod monitor;
