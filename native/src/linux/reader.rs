@@ -79,6 +79,10 @@ pub fn read_memory(root: &Path) -> Result<LinuxReading, LinuxReadError> {
 /// missing. TODO: look again when a parent's `cgroup.subtree_control` changes,
 /// or every so many readings.
 ///
+/// ⚠️ Under a root of regular files (a fixture tree, a copy from a bug report), a
+/// file that is replaced or deleted is not noticed: the kept descriptor still
+/// reads the old file. Change such files in place, or use [`read_memory`].
+///
 /// # Example
 ///
 /// ```
