@@ -29,6 +29,7 @@
 mod cache;
 pub mod linux;
 mod monitor;
+mod process_memory;
 mod reading;
 mod sampler;
 mod server;
