@@ -153,20 +153,21 @@ pub fn parse_memory_stat(text: &str) -> Result<MemoryStat, ParseError> {
     let mut stat = MemoryStat::default();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
-        let words: Vec<&str> = raw.split_whitespace().collect();
-        let (slot, name) = match words.first() {
-            Some(&"inactive_file") => (&mut stat.inactive_file_bytes, "inactive_file"),
-            Some(&"total_inactive_file") => {
+        let mut words = raw.split_whitespace();
+        let (slot, name) = match words.next() {
+            Some("inactive_file") => (&mut stat.inactive_file_bytes, "inactive_file"),
+            Some("total_inactive_file") => {
                 (&mut stat.total_inactive_file_bytes, "total_inactive_file")
             }
-            Some(&"hierarchical_memory_limit") => (
+            Some("hierarchical_memory_limit") => (
                 &mut stat.hierarchical_memory_limit_bytes,
                 "hierarchical_memory_limit",
             ),
             _ => continue,
         };
 
-        let [_, value] = words[..] else {
+        // Exactly one value after the name.
+        let (Some(value), None) = (words.next(), words.next()) else {
             return Err(ParseError::MalformedLine {
                 line,
                 expected: "`name value`",
