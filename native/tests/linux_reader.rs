@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use mempressure_native::linux::{
     LimitSource, LinuxReadError, LinuxReader, LinuxReading, ReadingFlag, read_memory,
@@ -100,6 +101,30 @@ fn a_membership_file_turned_bad_is_the_same_error_and_then_recovers() {
 
     move_to(&root, "/system.slice/app.service");
     assert_eq!(reader.read().unwrap(), good);
+}
+
+#[test]
+fn a_limit_file_that_appears_is_seen_once_the_reader_forgets() {
+    let root = copy_fixture("own-v2-nested-ancestor-limit", "limit-appears");
+    let own_max = root.join("sys/fs/cgroup/system.slice/app.service/memory.max");
+    fs::remove_file(&own_max).unwrap();
+    let mut keeping = LinuxReader::new(&root);
+    let mut forgetting = LinuxReader::new(&root).forget_after(Duration::ZERO);
+    assert_eq!(keeping.read().unwrap().total_bytes, 4 * GIB);
+    assert_eq!(forgetting.read().unwrap().total_bytes, 4 * GIB);
+
+    fs::write(&own_max, format!("{}\n", GIB)).unwrap();
+
+    // Within the interval the absence is kept, as documented.
+    let kept = keeping.read().unwrap();
+    assert_eq!(kept.cgroup_path.as_deref(), Some("/system.slice"));
+    let fresh = forgetting.read().unwrap();
+    assert_eq!(
+        fresh.cgroup_path.as_deref(),
+        Some("/system.slice/app.service")
+    );
+    assert_eq!(fresh.total_bytes, GIB);
+    assert_eq!(fresh, read_memory(&root).unwrap());
 }
 
 /// The reading, or the error's variant and message: `LinuxReadError` holds an

@@ -98,7 +98,7 @@ pub use meminfo::{
     AvailableEstimate, MAX_HOST_TOTAL_BYTES, MIN_HOST_TOTAL_BYTES, Meminfo, estimate_available,
     parse_meminfo,
 };
-pub use reader::{LinuxReader, read_memory};
+pub use reader::{DEFAULT_FORGET_AFTER, LinuxReader, read_memory};
 pub use reading::{
     CgroupFindings, CgroupMeasurement, HostMemory, LimitSource, LinuxReading, effective_reading,
     host_memory,

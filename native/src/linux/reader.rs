@@ -10,6 +10,7 @@
 //! and the kept one are the same code.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::error::LinuxReadError;
 use super::flag::ReadingFlag;
@@ -23,6 +24,10 @@ use super::zfs::{ArcStats, parse_arcstats};
 const PROC_MEMINFO: &str = "proc/meminfo";
 /// The ZFS ARC statistics, relative to the root.
 const ZFS_ARCSTATS: &str = "proc/spl/kstat/zfs/arcstats";
+
+/// How long a [`LinuxReader`] keeps its files and layout before it finds them
+/// again from scratch, unless told otherwise ([`LinuxReader::forget_after`]).
+pub const DEFAULT_FORGET_AFTER: Duration = Duration::from_secs(10);
 
 /// Reads the memory this process can count on, from the files under `root`, once.
 ///
@@ -72,12 +77,16 @@ pub fn read_memory(root: &Path) -> Result<LinuxReading, LinuxReadError> {
 ///   was removed), everything is forgotten and the reading starts over from
 ///   scratch, once. When the process id changes (after a `fork`, the kept
 ///   `/proc/self` files name the parent), everything is forgotten too.
+/// - Files found absent are remembered as absent: the ZFS ARC statistics, and
+///   limit files at levels without them (the root cgroup, v2 levels without the
+///   memory controller). So are a missing cgroup directory or mount. To see such
+///   a file once it appears (ZFS loaded, the controller enabled), the reader
+///   forgets everything [`DEFAULT_FORGET_AFTER`] (10 s) after finding it, or as
+///   often as [`LinuxReader::forget_after`] says.
 ///
-/// ⚠️ A limit file that was absent when the layout was found (cgroup v2 without
-/// the memory controller at that level) is not looked for again until the
-/// layout is found anew. Neither is a cgroup directory or mount that was
-/// missing. TODO: look again when a parent's `cgroup.subtree_control` changes,
-/// or every so many readings.
+/// ⚠️ Up to that interval after a file appears, a reading can differ from
+/// [`read_memory`]'s: it does not count the ZFS ARC yet, or a limit set where
+/// there was no limit file before. Every file it reads is read afresh.
 ///
 /// ⚠️ Under a root of regular files (a fixture tree, a copy from a bug report), a
 /// file that is replaced or deleted is not noticed: the kept descriptor still
@@ -100,6 +109,10 @@ pub struct LinuxReader {
     root: PathBuf,
     /// The process the `/proc/self` files were opened for.
     pid: u32,
+    /// When the kept files and layout were first looked for.
+    found_at: Instant,
+    /// How long they are kept before being looked for again.
+    forget_after: Duration,
     files: Files,
     meminfo: Slot,
     arcstats: Slot,
@@ -115,12 +128,23 @@ impl LinuxReader {
         LinuxReader {
             root: root.into(),
             pid: std::process::id(),
+            found_at: Instant::now(),
+            forget_after: DEFAULT_FORGET_AFTER,
             files: Files::default(),
             meminfo: Slot::default(),
             arcstats: Slot::default(),
             membership: Slot::default(),
             cgroup: None,
         }
+    }
+
+    /// Forgets every kept file and the cgroup layout `interval` after finding
+    /// them, and finds them again from scratch: a file that was absent is seen
+    /// at most `interval` after it appears. `Duration::ZERO` makes every reading
+    /// a fresh one, as [`read_memory`]'s.
+    pub fn forget_after(mut self, interval: Duration) -> LinuxReader {
+        self.forget_after = interval;
+        self
     }
 
     /// The root directory the files are read under.
@@ -139,7 +163,7 @@ impl LinuxReader {
     /// Never: a reading started from scratch has no kept file that could be gone.
     pub fn read(&mut self) -> Result<LinuxReading, LinuxReadError> {
         let pid = std::process::id();
-        if pid != self.pid {
+        if pid != self.pid || self.found_at.elapsed() >= self.forget_after {
             self.forget();
             self.pid = pid;
         }
@@ -159,6 +183,7 @@ impl LinuxReader {
 
     /// Closes every kept file and forgets the cgroup layout; the buffer stays.
     fn forget(&mut self) {
+        self.found_at = Instant::now();
         self.meminfo = Slot::default();
         self.arcstats = Slot::default();
         self.membership = Slot::default();
@@ -185,11 +210,9 @@ impl LinuxReader {
 
     /// The ARC statistics, or `None` without ZFS. A file that exists but cannot be
     /// used is flagged and skipped: the ARC then counts as used, which can only
-    /// understate available memory. An absent file is looked for on every
-    /// reading, since ZFS may be loaded at any time.
+    /// understate available memory.
     fn read_arcstats(&mut self, flags: &mut Vec<ReadingFlag>) -> Result<Option<ArcStats>, Failure> {
         let path = || self.root.join(ZFS_ARCSTATS);
-        self.arcstats.look_again_if_absent();
         let result = match self.files.optional(&mut self.arcstats, path) {
             Ok(None) => return Ok(None),
             Ok(Some(text)) => parse_arcstats(text).map_err(|error| error.to_string()),
