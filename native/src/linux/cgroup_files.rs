@@ -153,6 +153,16 @@ pub fn parse_memory_stat(text: &str) -> Result<MemoryStat, ParseError> {
     let mut stat = MemoryStat::default();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
+
+        // Most lines are of no interest: skip them before splitting into words.
+        let start = raw.trim_start();
+        if !STAT_LINES_OF_INTEREST
+            .iter()
+            .any(|name| start.starts_with(name))
+        {
+            continue;
+        }
+
         let mut words = raw.split_whitespace();
         let (slot, name) = match words.next() {
             Some("inactive_file") => (&mut stat.inactive_file_bytes, "inactive_file"),
@@ -185,6 +195,13 @@ pub fn parse_memory_stat(text: &str) -> Result<MemoryStat, ParseError> {
 
     Ok(stat)
 }
+
+/// The names of the `memory.stat` lines [`parse_memory_stat`] reads.
+const STAT_LINES_OF_INTEREST: [&str; 3] = [
+    "inactive_file",
+    "total_inactive_file",
+    "hierarchical_memory_limit",
+];
 
 /// `max` or a number of bytes, on a single line.
 fn parse_max_or_bytes(text: &str, field: &str) -> Result<Option<u64>, ParseError> {
