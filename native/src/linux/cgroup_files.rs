@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::error::ParseError;
-use super::number::parse_u64;
+use super::number::{lines, parse_u64};
 
 /// The smallest cgroup memory limit we accept, in bytes (1 MiB).
 ///
@@ -151,10 +151,18 @@ pub fn parse_memory_stat(text: &str) -> Result<MemoryStat, ParseError> {
     }
 
     let mut stat = MemoryStat::default();
-    for (index, raw) in text.lines().enumerate() {
+    for (index, raw) in lines(text).enumerate() {
         let line = index + 1;
 
-        // Most lines are of no interest: skip them before splitting into words.
+        // Most lines are of no interest: skip them before splitting into words,
+        // most by their first letter alone.
+        if raw
+            .bytes()
+            .next()
+            .is_some_and(|first| first.is_ascii_alphanumeric() && !b"ith".contains(&first))
+        {
+            continue;
+        }
         let start = raw.trim_start();
         if !STAT_LINES_OF_INTEREST
             .iter()

@@ -16,7 +16,7 @@
 use serde::Serialize;
 
 use super::error::ParseError;
-use super::number::parse_u64;
+use super::number::{lines, parse_u64};
 
 /// The smallest `MemTotal` we accept, in bytes (16 MiB).
 ///
@@ -109,7 +109,7 @@ pub fn parse_meminfo(text: &str) -> Result<Meminfo, ParseError> {
 
     let mut total = None;
     let mut fields = MeminfoFields::default();
-    for (index, raw) in text.lines().enumerate() {
+    for (index, raw) in lines(text).enumerate() {
         let line = index + 1;
         if raw.trim_start().is_empty() {
             continue;
