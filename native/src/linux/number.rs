@@ -23,24 +23,27 @@ pub(crate) fn parse_u64(line: usize, field: &str, value: &str) -> Result<u64, Pa
     })
 }
 
-/// The lines of `text`, exactly as [`str::lines`] gives them, found by a byte
-/// scan.
+/// The lines of `text`, exactly as [`str::lines`] gives them, found with one
+/// vectorised scan for newlines.
 ///
 /// The kernel's lines are short (20 to 40 bytes), and for them `str::lines`' call
-/// to `memchr` per line costs more than a plain scan: this halves the work of
-/// splitting `/proc/meminfo` and `memory.stat`, which are parsed on every reading.
+/// to `memchr` per line costs more than the search itself; `/proc/meminfo` and
+/// `memory.stat` are split on every reading.
 pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
+    let mut newlines = memchr::memchr_iter(b'\n', text.as_bytes());
+    let mut start = 0;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
+        if start == text.len() {
             return None;
         }
 
-        let Some(end) = rest.bytes().position(|byte| byte == b'\n') else {
-            return Some(std::mem::take(&mut rest));
+        let Some(end) = newlines.next() else {
+            let last = &text[start..];
+            start = text.len();
+            return Some(last);
         };
-        let line = &rest[..end];
-        rest = &rest[end + 1..];
+        let line = &text[start..end];
+        start = end + 1;
 
         // A `\r` right before the `\n` belongs to the line ending.
         Some(line.strip_suffix('\r').unwrap_or(line))
