@@ -47,6 +47,8 @@ fn a_limit_changed_in_place_is_seen_on_the_next_reading() {
     let reading = reader.read().unwrap();
     assert_eq!(reading.total_bytes, 3 * GIB);
     assert_eq!(reading, read_memory(&root).unwrap());
+
+    fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]
@@ -83,6 +85,8 @@ fn the_reader_follows_the_process_to_another_cgroup() {
     // Back where it started.
     move_to(&root, "/system.slice/app.service");
     assert_eq!(reader.read().unwrap(), before);
+
+    fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]
@@ -101,6 +105,8 @@ fn a_membership_file_turned_bad_is_the_same_error_and_then_recovers() {
 
     move_to(&root, "/system.slice/app.service");
     assert_eq!(reader.read().unwrap(), good);
+
+    fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]
@@ -202,4 +208,6 @@ fn add_v2_cgroup(root: &Path, name: &str, max_bytes: u64) {
 /// Rewrites `proc/self/cgroup` in place, as the kernel shows a moved process.
 fn move_to(root: &Path, cgroup: &str) {
     fs::write(root.join("proc/self/cgroup"), format!("0::{cgroup}\n")).unwrap();
+
+    fs::remove_dir_all(&root).unwrap();
 }
