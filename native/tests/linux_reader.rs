@@ -131,6 +131,8 @@ fn a_limit_file_that_appears_is_seen_once_the_reader_forgets() {
     );
     assert_eq!(fresh.total_bytes, GIB);
     assert_eq!(fresh, read_memory(&root).unwrap());
+
+    fs::remove_dir_all(&root).unwrap();
 }
 
 /// The reading, or the error's variant and message: `LinuxReadError` holds an
@@ -208,6 +210,4 @@ fn add_v2_cgroup(root: &Path, name: &str, max_bytes: u64) {
 /// Rewrites `proc/self/cgroup` in place, as the kernel shows a moved process.
 fn move_to(root: &Path, cgroup: &str) {
     fs::write(root.join("proc/self/cgroup"), format!("0::{cgroup}\n")).unwrap();
-
-    fs::remove_dir_all(&root).unwrap();
 }
