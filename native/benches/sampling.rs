@@ -1,10 +1,19 @@
 //! One full native sample (system memory, cgroup limit and usage, process resident
 //! memory) against the floor: the same kernel files read and parsed directly, with their
 //! descriptors kept open, in the same run.
+//!
+//! The floor finds the files as the sampler does on a usual host: `/proc/meminfo`, the
+//! ZFS ARC statistics if present, `/proc/self/cgroup`, the memory limit files of the
+//! process' cgroup and each ancestor (v2 also `memory.high`), v1's own `memory.stat`, the
+//! usage files where the smallest limit below `MemTotal` is set, and `/proc/self/statm`.
+//! It does not measure at a `memory.high` set elsewhere than the limit. Check that both
+//! read the same files with
+//! `strace -e trace=openat,pread64 target/release/deps/sampling-* --bench --profile-time 1`.
 
 use std::fs::File;
 use std::hint::black_box;
 use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mempressure_native::{Sampler, SystemSampler};
@@ -17,14 +26,12 @@ struct Floor {
 
 impl Floor {
     fn open() -> Floor {
-        let paths = [
-            "/proc/meminfo",
-            "/proc/self/cgroup",
-            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-            "/sys/fs/cgroup/memory/memory.stat",
-            "/proc/self/statm",
-        ];
-        let files = paths.iter().filter_map(|p| File::open(p).ok()).collect();
+        let paths = floor_paths();
+        eprintln!("floor reads {paths:#?}");
+        let files = paths
+            .iter()
+            .map(|p| File::open(p).expect("opened"))
+            .collect();
         Floor {
             files,
             buffer: vec![0; 64 * 1024],
@@ -44,6 +51,89 @@ impl Floor {
         }
         sum
     }
+}
+
+/// The files the sampler reads on this host, in its order.
+fn floor_paths() -> Vec<PathBuf> {
+    let mut paths = vec![PathBuf::from("/proc/meminfo")];
+    let arcstats = Path::new("/proc/spl/kstat/zfs/arcstats");
+    if arcstats.exists() {
+        paths.push(arcstats.to_owned());
+    }
+    paths.push(PathBuf::from("/proc/self/cgroup"));
+
+    let membership = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let v1 = membership.lines().find_map(|line| {
+        let mut fields = line.splitn(3, ':').skip(1);
+        let controllers = fields.next()?;
+        let path = fields.next()?;
+        controllers
+            .split(',')
+            .any(|c| c == "memory")
+            .then(|| path.to_owned())
+    });
+    let v2 = membership.lines().find_map(|line| line.strip_prefix("0::"));
+    let (mount, own, limit, usage, high) = match (&v1, v2) {
+        (Some(own), _) => (
+            "/sys/fs/cgroup/memory",
+            own.as_str(),
+            "memory.limit_in_bytes",
+            "memory.usage_in_bytes",
+            None,
+        ),
+        (None, Some(own)) => (
+            "/sys/fs/cgroup",
+            own,
+            "memory.max",
+            "memory.current",
+            Some("memory.high"),
+        ),
+        (None, None) => return with_statm(paths),
+    };
+
+    // The process' own cgroup and each ancestor, up to the mount's top.
+    let mut dirs = vec![Path::new(mount).join(own.trim_start_matches('/'))];
+    while let Some(parent) = dirs.last().unwrap().parent() {
+        if !parent.starts_with(mount) {
+            break;
+        }
+        dirs.push(parent.to_owned());
+    }
+
+    let host_total = first_number_after(
+        std::fs::read_to_string("/proc/meminfo").unwrap().as_bytes(),
+        b"MemTotal:",
+    ) * 1024;
+    let mut smallest: Option<(u64, &Path)> = None;
+    for dir in &dirs {
+        let limit_path = dir.join(limit);
+        if let Ok(text) = std::fs::read_to_string(&limit_path) {
+            let bytes = text.trim().parse().unwrap_or(u64::MAX);
+            if bytes < host_total && smallest.is_none_or(|(s, _)| bytes < s) {
+                smallest = Some((bytes, dir));
+            }
+            paths.push(limit_path);
+        }
+        if let Some(high) = high.map(|name| dir.join(name)).filter(|p| p.exists()) {
+            paths.push(high);
+        }
+    }
+    if v1.is_some() && dirs[0].join("memory.stat").exists() {
+        paths.push(dirs[0].join("memory.stat"));
+    }
+    if let Some((_, dir)) = smallest {
+        paths.push(dir.join(usage));
+        if v1.is_none() || dir != dirs[0] {
+            paths.push(dir.join("memory.stat"));
+        }
+    }
+
+    with_statm(paths)
+}
+
+fn with_statm(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    paths.push(PathBuf::from("/proc/self/statm"));
+    paths
 }
 
 fn first_number_after(text: &[u8], key: &[u8]) -> u64 {

@@ -30,6 +30,7 @@ mod cache;
 pub mod linux;
 mod metrics;
 mod monitor;
+mod process_memory;
 mod reading;
 mod sampler;
 mod server;

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::error::ParseError;
-use super::number::parse_u64;
+use super::number::{lines, parse_u64};
 
 /// The smallest cgroup memory limit we accept, in bytes (1 MiB).
 ///
@@ -151,22 +151,41 @@ pub fn parse_memory_stat(text: &str) -> Result<MemoryStat, ParseError> {
     }
 
     let mut stat = MemoryStat::default();
-    for (index, raw) in text.lines().enumerate() {
+    for (index, raw) in lines(text).enumerate() {
         let line = index + 1;
-        let words: Vec<&str> = raw.split_whitespace().collect();
-        let (slot, name) = match words.first() {
-            Some(&"inactive_file") => (&mut stat.inactive_file_bytes, "inactive_file"),
-            Some(&"total_inactive_file") => {
+
+        // Most lines are of no interest: skip them before splitting into words,
+        // most by their first letter alone.
+        if raw
+            .bytes()
+            .next()
+            .is_some_and(|first| first.is_ascii_alphanumeric() && !b"ith".contains(&first))
+        {
+            continue;
+        }
+        let start = raw.trim_start();
+        if !STAT_LINES_OF_INTEREST
+            .iter()
+            .any(|name| start.starts_with(name))
+        {
+            continue;
+        }
+
+        let mut words = raw.split_whitespace();
+        let (slot, name) = match words.next() {
+            Some("inactive_file") => (&mut stat.inactive_file_bytes, "inactive_file"),
+            Some("total_inactive_file") => {
                 (&mut stat.total_inactive_file_bytes, "total_inactive_file")
             }
-            Some(&"hierarchical_memory_limit") => (
+            Some("hierarchical_memory_limit") => (
                 &mut stat.hierarchical_memory_limit_bytes,
                 "hierarchical_memory_limit",
             ),
             _ => continue,
         };
 
-        let [_, value] = words[..] else {
+        // Exactly one value after the name.
+        let (Some(value), None) = (words.next(), words.next()) else {
             return Err(ParseError::MalformedLine {
                 line,
                 expected: "`name value`",
@@ -184,6 +203,13 @@ pub fn parse_memory_stat(text: &str) -> Result<MemoryStat, ParseError> {
 
     Ok(stat)
 }
+
+/// The names of the `memory.stat` lines [`parse_memory_stat`] reads.
+const STAT_LINES_OF_INTEREST: [&str; 3] = [
+    "inactive_file",
+    "total_inactive_file",
+    "hierarchical_memory_limit",
+];
 
 /// `max` or a number of bytes, on a single line.
 fn parse_max_or_bytes(text: &str, field: &str) -> Result<Option<u64>, ParseError> {

@@ -16,7 +16,7 @@
 use serde::Serialize;
 
 use super::error::ParseError;
-use super::number::parse_u64;
+use super::number::{lines, parse_u64};
 
 /// The smallest `MemTotal` we accept, in bytes (16 MiB).
 ///
@@ -109,19 +109,21 @@ pub fn parse_meminfo(text: &str) -> Result<Meminfo, ParseError> {
 
     let mut total = None;
     let mut fields = MeminfoFields::default();
-    for (index, raw) in text.lines().enumerate() {
+    for (index, raw) in lines(text).enumerate() {
         let line = index + 1;
-        if raw.trim().is_empty() {
+        if raw.trim_start().is_empty() {
             continue;
         }
 
-        let Some((name, value)) = raw.split_once(':') else {
+        // A byte search: `split_once(':')` takes twice as long over the ~55 lines.
+        let Some(colon) = raw.bytes().position(|byte| byte == b':') else {
             return Err(ParseError::MalformedLine {
                 line,
                 expected: "`Name: value kB`",
                 text: raw.to_owned(),
             });
         };
+        let (name, value) = (&raw[..colon], &raw[colon + 1..]);
 
         let name = name.trim();
         let slot = match name {
@@ -215,14 +217,14 @@ struct MeminfoFields {
 fn parse_kib_as_bytes(line: usize, field: &str, value: &str) -> Result<u64, ParseError> {
     let mut words = value.split_whitespace();
     let number = words.next().unwrap_or_default();
-    let unit = words.collect::<Vec<_>>().join(" ");
+    let unit_words = words.clone();
 
     let kib = parse_u64(line, field, number)?;
-    if unit != "kB" {
+    if !(words.next() == Some("kB") && words.next().is_none()) {
         return Err(ParseError::UnexpectedUnit {
             line,
             field: field.to_owned(),
-            unit,
+            unit: unit_words.collect::<Vec<_>>().join(" "),
             expected: "kB",
         });
     }

@@ -25,8 +25,11 @@
 //!    set aside ([`ReadingFlag`]).
 //!
 //! Steps 1, 2 and 5 and all parsing are pure functions of file contents; only
-//! [`read_memory`] touches the file system, relative to a root directory, so the
+//! the reader touches the file system, relative to a root directory, so the
 //! fixture trees in `tests/fixtures/linux` run the same code as a live system.
+//! [`read_memory`] reads once; a [`LinuxReader`] reads again and again, keeping
+//! the files open and the cgroup layout it found, for the same readings at a
+//! fraction of the cost.
 //!
 //! # Missing and bad files
 //!
@@ -71,6 +74,8 @@ mod cgroup;
 mod cgroup_files;
 mod error;
 mod flag;
+mod kept_file;
+mod layout;
 mod limit;
 mod meminfo;
 mod number;
@@ -95,10 +100,10 @@ pub use meminfo::{
     parse_meminfo,
 };
 pub use psi::{
-    MemoryPressure, PressureSource, memory_pressure_file, parse_memory_pressure, psi_disabled,
-    read_memory_pressure,
+    MemoryPressure, PressureReader, PressureSource, memory_pressure_file, parse_memory_pressure,
+    psi_disabled, read_memory_pressure,
 };
-pub use reader::read_memory;
+pub use reader::{DEFAULT_FORGET_AFTER, LinuxReader, read_memory};
 pub use reading::{
     CgroupFindings, CgroupMeasurement, HostMemory, LimitSource, LinuxReading, effective_reading,
     host_memory,

@@ -1,4 +1,4 @@
-//! Strict decimal numbers as the kernel writes them.
+//! Strict decimal numbers and lines, as the kernel writes them.
 
 use super::error::ParseError;
 
@@ -20,6 +20,33 @@ pub(crate) fn parse_u64(line: usize, field: &str, value: &str) -> Result<u64, Pa
     value.parse().map_err(|_| ParseError::Overflow {
         line,
         field: field.to_owned(),
+    })
+}
+
+/// The lines of `text`, exactly as [`str::lines`] gives them, found with one
+/// vectorised scan for newlines.
+///
+/// The kernel's lines are short (20 to 40 bytes), and for them `str::lines`' call
+/// to `memchr` per line costs more than the search itself; `/proc/meminfo` and
+/// `memory.stat` are split on every reading.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut newlines = memchr::memchr_iter(b'\n', text.as_bytes());
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start == text.len() {
+            return None;
+        }
+
+        let Some(end) = newlines.next() else {
+            let last = &text[start..];
+            start = text.len();
+            return Some(last);
+        };
+        let line = &text[start..end];
+        start = end + 1;
+
+        // A `\r` right before the `\n` belongs to the line ending.
+        Some(line.strip_suffix('\r').unwrap_or(line))
     })
 }
 
@@ -55,5 +82,30 @@ mod tests {
                 field: "x".to_owned()
             })
         );
+    }
+
+    #[test]
+    fn lines_are_those_of_str_lines() {
+        let texts = [
+            "",
+            "\n",
+            "\n\n",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "a\r",
+            "a\r\r\n",
+            "\r\n\r",
+            "x\rb\n",
+            "  MemTotal: 1 kB\n\nMemFree: 2 kB",
+            "é\nü\r\n€",
+        ];
+
+        for text in texts {
+            let ours: Vec<&str> = lines(text).collect();
+            let std: Vec<&str> = text.lines().collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
     }
 }

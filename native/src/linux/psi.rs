@@ -166,6 +166,69 @@ pub fn read_memory_pressure(
     }
 }
 
+/// Reads memory PSI again and again with the pressure file kept open (read from offset 0
+/// each time, as the kernel gives fresh contents), finding the file again after an error.
+#[derive(Debug)]
+pub struct PressureReader {
+    root: std::path::PathBuf,
+    kept: Option<Option<(std::path::PathBuf, std::fs::File, PressureSource)>>,
+    buffer: Vec<u8>,
+}
+
+impl PressureReader {
+    /// A reader of the pressure file under `root` (`/` for this machine).
+    pub fn new(root: impl Into<std::path::PathBuf>) -> PressureReader {
+        PressureReader {
+            root: root.into(),
+            kept: None,
+            buffer: vec![0; 512],
+        }
+    }
+
+    /// Memory PSI now: `Ok(None)` where the kernel has none.
+    ///
+    /// # Errors
+    /// [`super::LinuxReadError`] naming the file; the next call looks for it again.
+    pub fn read(
+        &mut self,
+    ) -> Result<Option<(MemoryPressure, PressureSource)>, super::LinuxReadError> {
+        use std::os::unix::fs::FileExt;
+
+        if self.kept.is_none() {
+            let membership =
+                std::fs::read_to_string(self.root.join("proc/self/cgroup")).unwrap_or_default();
+            let v2 = membership.lines().find_map(|l| l.strip_prefix("0::"));
+            let found = memory_pressure_file(&self.root, v2).and_then(|(path, source)| {
+                Some((path.clone(), std::fs::File::open(&path).ok()?, source))
+            });
+            self.kept = Some(found);
+        }
+        let Some(Some((path, file, source))) = &self.kept else {
+            return Ok(None);
+        };
+
+        let read = file.read_at(&mut self.buffer, 0);
+        let n = match read {
+            Ok(n) => n,
+            Err(e) if psi_disabled(&e) => return Ok(None),
+            Err(e) => {
+                let path = path.clone();
+                self.kept = None;
+                return Err(super::LinuxReadError::Read { path, source: e });
+            }
+        };
+        let text = String::from_utf8_lossy(&self.buffer[..n]);
+        match parse_memory_pressure(&text) {
+            Ok(psi) => Ok(Some((psi, *source))),
+            Err(e) => {
+                let path = path.clone();
+                self.kept = None;
+                Err(super::LinuxReadError::Parse { path, source: e })
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +286,11 @@ mod tests {
         if Path::new("/proc/pressure/memory").exists() {
             let (psi, _) = read_memory_pressure(Path::new("/")).unwrap().unwrap();
             assert!((0.0..=100.0).contains(&psi.some_avg10));
+            let mut reader = PressureReader::new("/");
+            for _ in 0..3 {
+                let (kept, _) = reader.read().unwrap().unwrap();
+                assert!((0.0..=100.0).contains(&kept.some_avg10));
+            }
         }
     }
 

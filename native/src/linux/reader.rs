@@ -1,49 +1,41 @@
-//! The thin reader: loads the memory files from a root directory and hands them to
-//! the pure functions.
+//! The reader: loads the memory files from a root directory and hands them to
+//! the pure functions, keeping what it can between readings.
 //!
 //! The root is `/` on a live system and a fixture tree in tests, so both run the
 //! same code. Missing files are handled by the rule in the module docs of
 //! [`linux`](super): a missing cgroup file falls back to the host reading with a
 //! flag, unless a limit is known to apply, in which case it is an error.
+//!
+//! [`read_memory`] is a fresh [`LinuxReader`] used once, so the stateless reading
+//! and the kept one are the same code.
 
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use super::cgroup::{
-    CgroupVersion, ProcessCgroup, cgroup_ancestry, memory_cgroup, parse_proc_self_cgroup,
-};
-use super::cgroup_files::{
-    CgroupUsage, parse_limit_in_bytes, parse_memory_high, parse_memory_max, parse_memory_stat,
-    parse_usage_file,
-};
-use super::error::{LinuxReadError, ParseError};
+use super::error::LinuxReadError;
 use super::flag::ReadingFlag;
-use super::limit::{CgroupLevel, select_limit, select_memory_high};
+use super::kept_file::{Failure, Files, Slot};
+use super::layout::{CgroupLayout, PROC_SELF_CGROUP, in_file};
 use super::meminfo::parse_meminfo;
-use super::reading::{
-    CgroupFindings, CgroupMeasurement, LinuxReading, effective_reading, host_memory,
-};
+use super::reading::{CgroupFindings, LinuxReading, effective_reading, host_memory};
 use super::zfs::{ArcStats, parse_arcstats};
 
 /// `/proc/meminfo`, relative to the root.
 const PROC_MEMINFO: &str = "proc/meminfo";
-/// `/proc/self/cgroup`, relative to the root.
-const PROC_SELF_CGROUP: &str = "proc/self/cgroup";
 /// The ZFS ARC statistics, relative to the root.
 const ZFS_ARCSTATS: &str = "proc/spl/kstat/zfs/arcstats";
-/// Where cgroup v1's memory hierarchy is mounted, relative to the root.
-const CGROUP_V1_MEMORY: &str = "sys/fs/cgroup/memory";
-/// Where the cgroup v2 hierarchy is mounted on a unified host.
-const CGROUP_V2: &str = "sys/fs/cgroup";
-/// Where systemd mounts the cgroup v2 hierarchy on a hybrid host.
-const CGROUP_V2_HYBRID: &str = "sys/fs/cgroup/unified";
 
-/// Reads the memory this process can count on, from the files under `root`.
+/// How long a [`LinuxReader`] keeps its files and layout before it finds them
+/// again from scratch, unless told otherwise ([`LinuxReader::forget_after`]).
+pub const DEFAULT_FORGET_AFTER: Duration = Duration::from_secs(10);
+
+/// Reads the memory this process can count on, from the files under `root`, once.
 ///
 /// `root` is `/` on a live system. The files read are `proc/meminfo`,
 /// `proc/self/cgroup`, the memory cgroup's files under `sys/fs/cgroup` for the
 /// process' cgroup and each ancestor, and `proc/spl/kstat/zfs/arcstats` if present.
+/// To read again and again, keep a [`LinuxReader`]: it gives the same readings
+/// for a fraction of the cost.
 ///
 /// # Errors
 ///
@@ -65,292 +57,206 @@ const CGROUP_V2_HYBRID: &str = "sys/fs/cgroup/unified";
 /// # Ok::<(), mempressure_native::linux::LinuxReadError>(())
 /// ```
 pub fn read_memory(root: &Path) -> Result<LinuxReading, LinuxReadError> {
-    let meminfo_path = root.join(PROC_MEMINFO);
-    let meminfo_text = read_required(&meminfo_path)?;
-    let meminfo = parse_meminfo(&meminfo_text).map_err(in_file(&meminfo_path))?;
-
-    let mut arc_flags = Vec::new();
-    let arc = read_arcstats(root, &mut arc_flags);
-    let mut host = host_memory(&meminfo, arc.as_ref()).map_err(in_file(&meminfo_path))?;
-    host.flags.extend(arc_flags);
-
-    let cgroup = read_cgroup(root, host.total_bytes)?;
-    Ok(effective_reading(&host, &cgroup))
+    LinuxReader::new(root).read()
 }
 
-/// The ARC statistics, or `None` without ZFS. A file that exists but cannot be
-/// used is flagged and skipped: the ARC then counts as used, which can only
-/// understate available memory.
-fn read_arcstats(root: &Path, flags: &mut Vec<ReadingFlag>) -> Option<ArcStats> {
-    let path = root.join(ZFS_ARCSTATS);
-    let result = match fs::read_to_string(&path) {
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return None,
-        Err(error) => Err(error.to_string()),
-        Ok(text) => parse_arcstats(&text).map_err(|error| error.to_string()),
-    };
-
-    result
-        .map_err(|reason| {
-            flags.push(ReadingFlag::ZfsArcstatsUnusable {
-                path: path.display().to_string(),
-                reason,
-            });
-        })
-        .ok()
-}
-
-/// Finds the cgroup limit and `memory.high` that apply, with usage where each is set.
-fn read_cgroup(root: &Path, host_total_bytes: u64) -> Result<CgroupFindings, LinuxReadError> {
-    let mut findings = CgroupFindings::default();
-
-    let Some(process) = read_membership(root, &mut findings.flags)? else {
-        return Ok(findings);
-    };
-    let mount = cgroup_mount(root, process.version);
-    if !mount.is_dir() {
-        findings.flags.push(ReadingFlag::CgroupMountMissing {
-            path: mount.display().to_string(),
-        });
-        return Ok(findings);
-    }
-
-    let walk = walk_paths(&mount, &process, &mut findings.flags);
-    let files = CgroupFiles::new(process.version);
-    let levels = walk
-        .iter()
-        .map(|path| files.read_level(&mount, path))
-        .collect::<Result<Vec<_>, _>>()?;
-    let hierarchical = files.read_hierarchical_limit(&mount, &walk[0])?;
-
-    let limit = select_limit(&levels, hierarchical, host_total_bytes);
-    if let Some(choice) = limit {
-        let path = &levels[choice.level].path;
-        if choice.set_above_visible_hierarchy {
-            findings
-                .flags
-                .push(ReadingFlag::LimitSetAboveVisibleHierarchy {
-                    limit_bytes: choice.limit_bytes,
-                    measured_at: path.clone(),
-                });
-        }
-        findings.limit = Some(files.measure(&mount, path, choice.limit_bytes)?);
-    }
-
-    if let Some(choice) = select_memory_high(&levels, host_total_bytes) {
-        let path = &levels[choice.level].path;
-        let mut measured = match &findings.limit {
-            Some(limit) if &limit.path == path => limit.clone(),
-            _ => files.measure(&mount, path, choice.high_bytes)?,
-        };
-        measured.bytes = choice.high_bytes;
-        findings.high = Some(measured);
-    }
-
-    Ok(findings)
-}
-
-/// The process' memory cgroup, or `None` (with a flag when the file is unreadable)
-/// when there is none to look at.
-fn read_membership(
-    root: &Path,
-    flags: &mut Vec<ReadingFlag>,
-) -> Result<Option<ProcessCgroup>, LinuxReadError> {
-    let path = root.join(PROC_SELF_CGROUP);
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(error) => {
-            flags.push(ReadingFlag::CgroupMembershipUnreadable {
-                path: path.display().to_string(),
-                reason: error.to_string(),
-            });
-            return Ok(None);
-        }
-    };
-
-    let entries = parse_proc_self_cgroup(&text).map_err(in_file(&path))?;
-    Ok(memory_cgroup(&entries))
-}
-
-/// Where the hierarchy holding the memory controller is mounted.
+/// Reads the memory this process can count on, again and again, from the files
+/// under a root, keeping the files open between readings.
 ///
-/// TODO: read the mount points from `/proc/self/mountinfo` instead of assuming
-/// the usual ones; a hierarchy mounted elsewhere is reported as
-/// [`ReadingFlag::CgroupMountMissing`] today.
-fn cgroup_mount(root: &Path, version: CgroupVersion) -> PathBuf {
-    match version {
-        CgroupVersion::V1 => root.join(CGROUP_V1_MEMORY),
-        CgroupVersion::V2 => {
-            let hybrid = root.join(CGROUP_V2_HYBRID);
-            let unified_at_top = root.join(CGROUP_V2).join("cgroup.controllers").exists();
-            if !unified_at_top && hybrid.join("cgroup.controllers").exists() {
-                hybrid
-            } else {
-                root.join(CGROUP_V2)
-            }
+/// Each reading gives what [`read_memory`] would give at that moment: the same
+/// figures, flags and errors from the same files. What is kept is where to read,
+/// never what was read:
+///
+/// - Every file read is kept open and read again from offset 0 into one reused
+///   buffer; the kernel writes fresh contents on each such read.
+/// - `/proc/self/cgroup` is read on every reading. While its text stays the same,
+///   the cgroup layout found from it is kept: the mount, the walk of ancestors
+///   and which of their limit files exist. When the text changes (the process
+///   moved to another cgroup), the layout is found again.
+/// - When a file kept from an earlier reading can no longer be read (its cgroup
+///   was removed), everything is forgotten and the reading starts over from
+///   scratch, once. When the process id changes (after a `fork`, the kept
+///   `/proc/self` files name the parent), everything is forgotten too.
+/// - Files found absent are remembered as absent: the ZFS ARC statistics, and
+///   limit files at levels without them (the root cgroup, v2 levels without the
+///   memory controller). So are a missing cgroup directory or mount. To see such
+///   a file once it appears (ZFS loaded, the controller enabled), the reader
+///   forgets everything [`DEFAULT_FORGET_AFTER`] (10 s) after finding it, or as
+///   often as [`LinuxReader::forget_after`] says.
+///
+/// ⚠️ Up to that interval after a file appears, a reading can differ from
+/// [`read_memory`]'s: it does not count the ZFS ARC yet, or a limit set where
+/// there was no limit file before. Every file it reads is read afresh.
+///
+/// ⚠️ Under a root of regular files (a fixture tree, a copy from a bug report), a
+/// file that is replaced or deleted is not noticed: the kept descriptor still
+/// reads the old file. Change such files in place, or use [`read_memory`].
+///
+/// # Example
+///
+/// ```
+/// use mempressure_native::linux::LinuxReader;
+///
+/// let mut reader = LinuxReader::new("/");
+/// for _ in 0..3 {
+///     let reading = reader.read()?;
+///     println!("{} of {} bytes available", reading.available_bytes, reading.total_bytes);
+/// }
+/// # Ok::<(), mempressure_native::linux::LinuxReadError>(())
+/// ```
+#[derive(Debug)]
+pub struct LinuxReader {
+    root: PathBuf,
+    /// The process the `/proc/self` files were opened for.
+    pid: u32,
+    /// When the kept files and layout were first looked for.
+    found_at: Instant,
+    /// How long they are kept before being looked for again.
+    forget_after: Duration,
+    files: Files,
+    meminfo: Slot,
+    arcstats: Slot,
+    membership: Slot,
+    /// The layout found from the last text of `/proc/self/cgroup` read.
+    cgroup: Option<CgroupLayout>,
+}
+
+impl LinuxReader {
+    /// A reader of the files under `root` (`/` on a live system). Nothing is
+    /// opened before the first reading.
+    pub fn new(root: impl Into<PathBuf>) -> LinuxReader {
+        LinuxReader {
+            root: root.into(),
+            pid: std::process::id(),
+            found_at: Instant::now(),
+            forget_after: DEFAULT_FORGET_AFTER,
+            files: Files::default(),
+            meminfo: Slot::default(),
+            arcstats: Slot::default(),
+            membership: Slot::default(),
+            cgroup: None,
         }
     }
-}
 
-/// The cgroup paths to walk, the process' own first. When its directory is not
-/// under the mount, the walk starts at the mount's top instead, with a flag.
-fn walk_paths(mount: &Path, process: &ProcessCgroup, flags: &mut Vec<ReadingFlag>) -> Vec<String> {
-    let visible = cgroup_ancestry(&process.path).filter(|walk| {
-        walk.first()
-            .is_some_and(|own| mount.join(relative(own)).is_dir())
-    });
-    if let Some(walk) = visible {
-        return walk;
+    /// Forgets every kept file and the cgroup layout `interval` after finding
+    /// them, and finds them again from scratch: a file that was absent is seen
+    /// at most `interval` after it appears. `Duration::ZERO` makes every reading
+    /// a fresh one, as [`read_memory`]'s.
+    pub fn forget_after(mut self, interval: Duration) -> LinuxReader {
+        self.forget_after = interval;
+        self
     }
 
-    flags.push(ReadingFlag::CgroupPathNotFound {
-        cgroup_path: process.path.clone(),
-        walked_from: "/".to_owned(),
-    });
-    vec!["/".to_owned()]
-}
+    /// The root directory the files are read under.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
 
-/// The names of the memory controller's files for one cgroup version.
-struct CgroupFiles {
-    version: CgroupVersion,
-    limit: &'static str,
-    usage: &'static str,
-}
-
-impl CgroupFiles {
-    fn new(version: CgroupVersion) -> Self {
-        match version {
-            CgroupVersion::V1 => CgroupFiles {
-                version,
-                limit: "memory.limit_in_bytes",
-                usage: "memory.usage_in_bytes",
-            },
-            CgroupVersion::V2 => CgroupFiles {
-                version,
-                limit: "memory.max",
-                usage: "memory.current",
-            },
+    /// Reads the memory this process can count on now.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_memory`], for the files as they are now.
+    ///
+    /// # Panics
+    ///
+    /// Never: a reading started from scratch has no kept file that could be gone.
+    pub fn read(&mut self) -> Result<LinuxReading, LinuxReadError> {
+        let pid = std::process::id();
+        if pid != self.pid || self.found_at.elapsed() >= self.forget_after {
+            self.forget();
+            self.pid = pid;
         }
-    }
 
-    /// Reads the limit, and for v2 `memory.high`, of one cgroup. An absent file
-    /// means no limit at this level (the root, or v2 without the controller here).
-    fn read_level(&self, mount: &Path, cgroup: &str) -> Result<CgroupLevel, LinuxReadError> {
-        let dir = mount.join(relative(cgroup));
+        match self.read_once() {
+            Ok(reading) => return Ok(reading),
+            Err(Failure::Error(error)) => return Err(error),
+            Err(Failure::Stale) => self.forget(),
+        }
 
-        let limit_path = dir.join(self.limit);
-        let limit_bytes = match (read_optional(&limit_path)?, self.version) {
-            (None, _) => None,
-            (Some(text), CgroupVersion::V1) => {
-                Some(parse_limit_in_bytes(&text).map_err(in_file(&limit_path))?)
-            }
-            (Some(text), CgroupVersion::V2) => {
-                parse_memory_max(&text).map_err(in_file(&limit_path))?
-            }
-        };
-
-        let high_bytes = match self.version {
-            CgroupVersion::V1 => None,
-            CgroupVersion::V2 => {
-                let high_path = dir.join("memory.high");
-                match read_optional(&high_path)? {
-                    Some(text) => parse_memory_high(&text).map_err(in_file(&high_path))?,
-                    None => None,
-                }
-            }
-        };
-
-        Ok(CgroupLevel {
-            path: cgroup.to_owned(),
-            limit_bytes,
-            high_bytes,
+        // Every file is opened anew in this attempt, so none can be stale.
+        self.read_once().map_err(|failure| match failure {
+            Failure::Error(error) => error,
+            Failure::Stale => unreachable!("a reading from scratch keeps no earlier file"),
         })
     }
 
-    /// v1's `hierarchical_memory_limit` from the process' own `memory.stat`, if
-    /// the file and line exist; `None` for v2.
-    fn read_hierarchical_limit(
-        &self,
-        mount: &Path,
-        own: &str,
-    ) -> Result<Option<u64>, LinuxReadError> {
-        if self.version == CgroupVersion::V2 {
-            return Ok(None);
-        }
+    /// Closes every kept file and forgets the cgroup layout; the buffer stays.
+    fn forget(&mut self) {
+        self.found_at = Instant::now();
+        self.meminfo = Slot::default();
+        self.arcstats = Slot::default();
+        self.membership = Slot::default();
+        self.cgroup = None;
+    }
 
-        let path = mount.join(relative(own)).join("memory.stat");
-        let Some(text) = read_optional(&path)? else {
-            return Ok(None);
+    /// One attempt at a reading with what is kept.
+    fn read_once(&mut self) -> Result<LinuxReading, Failure> {
+        self.files.start_reading();
+
+        let meminfo_path = || self.root.join(PROC_MEMINFO);
+        let meminfo_text = self.files.required(&mut self.meminfo, meminfo_path)?;
+        let meminfo = parse_meminfo(meminfo_text).map_err(in_file(&meminfo_path()))?;
+
+        let mut arc_flags = Vec::new();
+        let arc = self.read_arcstats(&mut arc_flags)?;
+        let meminfo_path = self.root.join(PROC_MEMINFO);
+        let mut host = host_memory(&meminfo, arc.as_ref()).map_err(in_file(&meminfo_path))?;
+        host.flags.extend(arc_flags);
+
+        let cgroup = self.read_cgroup(host.total_bytes)?;
+        Ok(effective_reading(&host, &cgroup))
+    }
+
+    /// The ARC statistics, or `None` without ZFS. A file that exists but cannot be
+    /// used is flagged and skipped: the ARC then counts as used, which can only
+    /// understate available memory.
+    fn read_arcstats(&mut self, flags: &mut Vec<ReadingFlag>) -> Result<Option<ArcStats>, Failure> {
+        let path = || self.root.join(ZFS_ARCSTATS);
+        let result = match self.files.optional(&mut self.arcstats, path) {
+            Ok(None) => return Ok(None),
+            Ok(Some(text)) => parse_arcstats(text).map_err(|error| error.to_string()),
+            Err(Failure::Error(LinuxReadError::Read { source, .. })) => Err(source.to_string()),
+            Err(failure) => return Err(failure),
         };
-        let stat = parse_memory_stat(&text).map_err(in_file(&path))?;
-        Ok(stat.hierarchical_memory_limit_bytes)
+
+        let stats = result
+            .map_err(|reason| {
+                flags.push(ReadingFlag::ZfsArcstatsUnusable {
+                    path: path().display().to_string(),
+                    reason,
+                });
+            })
+            .ok();
+        Ok(stats)
     }
 
-    /// Measures usage at the cgroup that sets `bytes`. A limit is known to apply
-    /// here, so every file is required: falling back to the host would hide it.
-    fn measure(
-        &self,
-        mount: &Path,
-        cgroup: &str,
-        bytes: u64,
-    ) -> Result<CgroupMeasurement, LinuxReadError> {
-        let dir = mount.join(relative(cgroup));
-
-        let usage_path = dir.join(self.usage);
-        let usage_text = read_required(&usage_path)?;
-        let current_bytes =
-            parse_usage_file(&usage_text, self.usage).map_err(in_file(&usage_path))?;
-
-        let stat_path = dir.join("memory.stat");
-        let stat_text = read_required(&stat_path)?;
-        let stat = parse_memory_stat(&stat_text).map_err(in_file(&stat_path))?;
-        let (inactive_file, field) = match self.version {
-            CgroupVersion::V1 => (stat.total_inactive_file_bytes, "total_inactive_file"),
-            CgroupVersion::V2 => (stat.inactive_file_bytes, "inactive_file"),
+    /// Finds the cgroup limit and `memory.high` that apply, with usage where each
+    /// is set, through the layout kept for the current text of `/proc/self/cgroup`.
+    fn read_cgroup(&mut self, host_total_bytes: u64) -> Result<CgroupFindings, Failure> {
+        let path = || self.root.join(PROC_SELF_CGROUP);
+        let membership = match self.files.required(&mut self.membership, path) {
+            Ok(text) => text,
+            Err(Failure::Error(LinuxReadError::Read { source, .. })) => {
+                let flag = ReadingFlag::CgroupMembershipUnreadable {
+                    path: path().display().to_string(),
+                    reason: source.to_string(),
+                };
+                return Ok(CgroupFindings {
+                    flags: vec![flag],
+                    ..CgroupFindings::default()
+                });
+            }
+            Err(failure) => return Err(failure),
         };
-        let inactive_file_bytes = inactive_file.ok_or(LinuxReadError::Parse {
-            path: stat_path,
-            source: ParseError::MissingField { field },
-        })?;
 
-        Ok(CgroupMeasurement {
-            version: self.version,
-            path: cgroup.to_owned(),
-            bytes,
-            usage: CgroupUsage {
-                current_bytes,
-                inactive_file_bytes,
-            },
-        })
-    }
-}
-
-/// A cgroup path without its leading `/`, to join under a mount.
-fn relative(cgroup: &str) -> &str {
-    cgroup.trim_start_matches('/')
-}
-
-fn read_required(path: &Path) -> Result<String, LinuxReadError> {
-    fs::read_to_string(path).map_err(|source| LinuxReadError::Read {
-        path: path.to_owned(),
-        source,
-    })
-}
-
-/// The file's text, or `None` when it does not exist. Other failures are errors.
-fn read_optional(path: &Path) -> Result<Option<String>, LinuxReadError> {
-    match fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(LinuxReadError::Read {
-            path: path.to_owned(),
-            source,
-        }),
-    }
-}
-
-fn in_file(path: &Path) -> impl Fn(ParseError) -> LinuxReadError + '_ {
-    move |source| LinuxReadError::Parse {
-        path: path.to_owned(),
-        source,
+        let layout = match &mut self.cgroup {
+            Some(layout) if layout.is_for(membership) => layout,
+            kept => {
+                *kept = None;
+                kept.insert(CgroupLayout::find(&self.root, membership)?)
+            }
+        };
+        layout.read(&mut self.files, host_total_bytes)
     }
 }
