@@ -5,7 +5,8 @@
 //! The floor finds the files as the sampler does on a usual host: `/proc/meminfo`, the
 //! ZFS ARC statistics if present, `/proc/self/cgroup`, the memory limit files of the
 //! process' cgroup and each ancestor (v2 also `memory.high`), v1's own `memory.stat`, the
-//! usage files where the smallest limit below `MemTotal` is set, and `/proc/self/statm`.
+//! usage files where the smallest limit below `MemTotal` is set, `/proc/self/statm`, and the
+//! memory pressure file (PSI).
 //! It does not measure at a `memory.high` set elsewhere than the limit. Check that both
 //! read the same files with
 //! `strace -e trace=openat,pread64 target/release/deps/sampling-* --bench --profile-time 1`.
@@ -131,8 +132,14 @@ fn floor_paths() -> Vec<PathBuf> {
     with_statm(paths)
 }
 
+/// The process' resident memory, and the memory pressure file the sampler reads for PSI.
 fn with_statm(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
     paths.push(PathBuf::from("/proc/self/statm"));
+    let membership = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let v2 = membership.lines().find_map(|l| l.strip_prefix("0::"));
+    if let Some((psi, _)) = mempressure_native::linux::memory_pressure_file(Path::new("/"), v2) {
+        paths.push(psi);
+    }
     paths
 }
 
