@@ -174,7 +174,7 @@ enum Reply {
 pub fn core_records(data: &[u8]) {
     let mut input = Input { data };
     let mut config = Config::profile(Profile::ALL[usize::from(input.byte() % 4)]);
-    config.auto_eviction = input.byte() % 4 != 0;
+    config.auto_eviction = !input.byte().is_multiple_of(4);
     config.hysteresis.eviction_cooldown_ms = u64::from(input.byte()) * 1_000;
     config.alerts.cooldown_ms = u64::from(input.byte()) * 1_000;
     let mut monitor = PressureMonitor::new(config).expect("a profile is a valid config");
@@ -315,7 +315,7 @@ fn report(
         });
     }
     if let Reply::Lying = reply
-        && input.byte() % 2 == 0
+        && input.byte().is_multiple_of(2)
     {
         outcomes.push(EvictionOutcome {
             cache: input.cache_id(),
