@@ -1086,6 +1086,17 @@ type_priorities = { validation_cache = 3.0, resize_cache = 2.0, frame_cache = 1.
         assert_eq!(config.scoring.type_priority("other"), 2.0);
     }
 
+    /// Found by the property tests: without serde_json's `float_roundtrip` a number could
+    /// read back one unit in the last place off, so a config did not survive JSON.
+    #[test]
+    fn json_numbers_read_back_exactly() {
+        let text = r#"{"thresholds":{"warning":0.5,"critical":0.6720869870141526,"emergency":0.9902744926567945}}"#;
+        let config = Config::from_json_str(text).unwrap();
+        assert_eq!(config.thresholds.emergency, 0.9902744926567945);
+        let json = serde_json::to_string(&config).unwrap();
+        assert_eq!(Config::from_json_str(&json).unwrap(), config);
+    }
+
     #[test]
     fn every_profile_round_trips_through_toml() {
         for profile in Profile::ALL {

@@ -143,6 +143,18 @@ pub enum InputError {
         /// The plan awaiting [`crate::PressureMonitor::handle_eviction_report`].
         plan_id: u64,
     },
+    /// A cache's size would take the registered caches past `u64::MAX` bytes in all: the
+    /// program reported a size that cannot be right (16 EiB). The cache keeps its old size.
+    CacheBytesOverflow {
+        /// Time of the input, in milliseconds.
+        t_ms: u64,
+        /// The cache's id.
+        id: String,
+        /// The bytes given for it.
+        bytes: u64,
+        /// The bytes the other caches hold.
+        others_bytes: u64,
+    },
 }
 
 impl fmt::Display for InputError {
@@ -173,6 +185,16 @@ impl fmt::Display for InputError {
             InputError::EvictionPending { plan_id } => write!(
                 f,
                 "eviction plan {plan_id} awaits its report; report it before the next sample"
+            ),
+            InputError::CacheBytesOverflow {
+                t_ms,
+                id,
+                bytes,
+                others_bytes,
+            } => write!(
+                f,
+                "cache {id:?} at t_ms {t_ms}: {bytes} bytes on top of the {others_bytes} bytes \
+                 of the other caches exceed 2^64 - 1 bytes"
             ),
         }
     }

@@ -107,7 +107,7 @@ pub struct Eviction {
     pub target_bytes: u64,
     /// Each request with its result.
     pub requests: Vec<EvictionResult>,
-    /// Bytes freed in all.
+    /// Bytes freed in all (at most `u64::MAX`).
     pub freed_bytes: u64,
     /// True when `auto_eviction` was off and no cache was asked.
     pub dry_run: bool,

@@ -42,6 +42,9 @@ mod duration;
 pub mod error;
 pub mod event;
 pub mod eviction;
+#[cfg(any(test, feature = "_fuzz"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hysteresis;
 pub mod level;
 pub mod monitor;

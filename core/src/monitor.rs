@@ -325,7 +325,7 @@ impl PressureMonitor {
             });
         }
 
-        let freed: u64 = pending.results.iter().map(|r| r.freed_bytes).sum();
+        let freed = freed_in_all(&pending.results);
         if let Some(next) = self.plan_shortfall(&pending, freed) {
             self.events.push_back(Event::EvictionPlanned(next.clone()));
             pending.plan = next;
@@ -380,9 +380,14 @@ impl PressureMonitor {
     /// Registers a cache, or replaces the one with the same id.
     ///
     /// # Errors
-    /// [`InputError::TimeWentBackwards`] when `t_ms` is before an earlier input's.
+    /// [`InputError::TimeWentBackwards`] when `t_ms` is before an earlier input's;
+    /// [`InputError::CacheBytesOverflow`] when the caches would hold more than `u64::MAX`
+    /// bytes in all.
     pub fn register_cache(&mut self, t_ms: u64, entry: CacheEntry) -> Result<(), InputError> {
-        self.advance(t_ms)?;
+        self.check_time(t_ms)?;
+        self.check_cache_bytes(t_ms, &entry.id, entry.bytes)?;
+
+        self.now_ms = Some(t_ms);
         self.caches.upsert(entry);
         Ok(())
     }
@@ -390,10 +395,27 @@ impl PressureMonitor {
     /// Sets a registered cache's bytes; returns false when no cache has that id.
     ///
     /// # Errors
-    /// [`InputError::TimeWentBackwards`] when `t_ms` is before an earlier input's.
+    /// As [`PressureMonitor::register_cache`].
     pub fn set_cache_bytes(&mut self, t_ms: u64, id: &str, bytes: u64) -> Result<bool, InputError> {
-        self.advance(t_ms)?;
+        self.check_time(t_ms)?;
+        self.check_cache_bytes(t_ms, id, bytes)?;
+
+        self.now_ms = Some(t_ms);
         Ok(self.caches.set_bytes(id, bytes))
+    }
+
+    /// Refuses a cache size that would take the caches past `u64::MAX` bytes in all.
+    fn check_cache_bytes(&self, t_ms: u64, id: &str, bytes: u64) -> Result<(), InputError> {
+        let others_bytes = self.caches.others_bytes(id);
+        if others_bytes.checked_add(bytes).is_none() {
+            return Err(InputError::CacheBytesOverflow {
+                t_ms,
+                id: id.to_string(),
+                bytes,
+                others_bytes,
+            });
+        }
+        Ok(())
     }
 
     /// Counts one access to a cache at `t_ms`; returns false when no cache has that id.
@@ -648,7 +670,7 @@ impl PressureMonitor {
         requests: Vec<EvictionResult>,
         dry_run: bool,
     ) -> u64 {
-        let freed_bytes = requests.iter().map(|r| r.freed_bytes).sum();
+        let freed_bytes = freed_in_all(&requests);
         self.events.push_back(Event::Evict(Eviction {
             plan_id: plan.id,
             t_ms: plan.t_ms,
@@ -683,6 +705,15 @@ impl PressureMonitor {
             evicted_bytes,
         }));
     }
+}
+
+/// The bytes the results freed, at most `u64::MAX`: a cache removed while evicting and
+/// another registered as large in its place can report more than the caches ever held at
+/// once.
+fn freed_in_all(results: &[EvictionResult]) -> u64 {
+    results
+        .iter()
+        .fold(0u64, |sum, r| sum.saturating_add(r.freed_bytes))
 }
 
 /// The report of a plan whose caches each freed exactly what they were asked.

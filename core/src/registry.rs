@@ -72,6 +72,11 @@ pub struct CacheRegistry {
 
 impl CacheRegistry {
     /// Adds a cache, or replaces the one with the same id.
+    ///
+    /// # Panics
+    /// When the caches would hold more than `u64::MAX` bytes in all; check with
+    /// [`CacheRegistry::others_bytes`] first ([`crate::PressureMonitor::register_cache`]
+    /// does, and refuses such a size).
     pub fn upsert(&mut self, entry: CacheEntry) {
         let type_index = match self.type_indices.get(&entry.cache_type) {
             Some(&index) => index,
@@ -83,11 +88,12 @@ impl CacheRegistry {
             }
         };
 
-        self.total_bytes += entry.bytes;
+        self.total_bytes = self
+            .others_bytes(&entry.id)
+            .checked_add(entry.bytes)
+            .expect("the caches hold at most u64::MAX bytes in all");
         let slot = Slot { entry, type_index };
-        if let Some(old) = self.entries.insert(slot.entry.id.clone(), slot) {
-            self.total_bytes -= old.entry.bytes;
-        }
+        self.entries.insert(slot.entry.id.clone(), slot);
     }
 
     /// Removes a cache; returns it if it was registered.
@@ -98,13 +104,25 @@ impl CacheRegistry {
     }
 
     /// Sets a cache's bytes; returns false when no cache has that id.
+    ///
+    /// # Panics
+    /// As [`CacheRegistry::upsert`].
     pub fn set_bytes(&mut self, id: &str, bytes: u64) -> bool {
+        let others = self.others_bytes(id);
         let Some(slot) = self.entries.get_mut(id) else {
             return false;
         };
-        self.total_bytes = self.total_bytes - slot.entry.bytes + bytes;
+        self.total_bytes = others
+            .checked_add(bytes)
+            .expect("the caches hold at most u64::MAX bytes in all");
         slot.entry.bytes = bytes;
         true
+    }
+
+    /// Bytes held by every cache but `id`: a new size `bytes` for `id` fits when
+    /// `others_bytes(id).checked_add(bytes)` is `Some`.
+    pub fn others_bytes(&self, id: &str) -> u64 {
+        self.total_bytes - self.get(id).map_or(0, |c| c.bytes)
     }
 
     /// Counts one access at `t_ms`; returns false when no cache has that id.

@@ -441,3 +441,80 @@ fn a_cache_removed_while_evicting_counts_what_it_freed() {
         "no shortfall: nobody else was asked"
     );
 }
+
+/// Found by fuzzing (`core_records`): caches whose sizes add up past `u64::MAX` bytes made
+/// the registry's total overflow. Such a size is refused, and nothing changes.
+#[test]
+fn cache_sizes_past_u64_max_in_all_are_refused() {
+    let mut monitor = PressureMonitor::new(Config::default()).unwrap();
+    monitor
+        .register_cache(0, CacheEntry::new("a", "t", u64::MAX - 10, 0))
+        .unwrap();
+    let before = monitor.status();
+
+    let err = monitor
+        .register_cache(5, CacheEntry::new("b", "t", 11, 5))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        InputError::CacheBytesOverflow {
+            t_ms: 5,
+            id: "b".to_string(),
+            bytes: 11,
+            others_bytes: u64::MAX - 10,
+        }
+    );
+    assert!(err.to_string().contains("exceed 2^64 - 1 bytes"), "{err}");
+    monitor
+        .register_cache(5, CacheEntry::new("b", "t", 10, 5))
+        .unwrap();
+    assert!(matches!(
+        monitor.set_cache_bytes(6, "b", 11),
+        Err(InputError::CacheBytesOverflow { .. })
+    ));
+    assert_eq!(monitor.caches().total_bytes(), u64::MAX);
+
+    // Replacing a cache counts its new size instead of its old one.
+    monitor
+        .register_cache(7, CacheEntry::new("a", "t", u64::MAX - 10, 7))
+        .unwrap();
+    assert_eq!(before.cache_count + 1, monitor.status().cache_count);
+}
+
+/// Found reading the code while fixing the overflow above: the bytes a check freed could
+/// add up past `u64::MAX` when a cache asked to evict was removed and another, as large,
+/// reported freeing too. The sum now stops at `u64::MAX`.
+#[test]
+fn freed_bytes_past_u64_max_in_all_do_not_overflow() {
+    let mut monitor = PressureMonitor::new(Config::default()).unwrap();
+    monitor
+        .register_cache(0, CacheEntry::new("a", "t", u64::MAX - 10, 0))
+        .unwrap();
+    monitor.handle_sample(Sample::new(0, 100, 1)).unwrap();
+    assert!(matches!(monitor.poll_event(), Some(Event::Level(_))));
+    let Some(Event::EvictionPlanned(plan)) = monitor.poll_event() else {
+        panic!("no plan")
+    };
+
+    monitor.remove_cache(0, "a").unwrap();
+    monitor
+        .register_cache(0, CacheEntry::new("b", "t", u64::MAX - 10, 0))
+        .unwrap();
+    let outcome = |cache: &str| EvictionOutcome {
+        cache: cache.into(),
+        freed_bytes: u64::MAX,
+        error: None,
+    };
+    monitor
+        .handle_eviction_report(EvictionReport {
+            plan_id: plan.id,
+            outcomes: vec![outcome("a"), outcome("b")],
+        })
+        .unwrap();
+
+    let Some(Event::Evict(eviction)) = monitor.poll_event() else {
+        panic!("no evict event")
+    };
+    assert_eq!(eviction.requests.len(), 2);
+    assert_eq!(eviction.freed_bytes, u64::MAX);
+}
