@@ -29,10 +29,8 @@ fn main() {
     });
 
     let monitor = interval_ms.map(|ms| {
-        let config = Config {
-            sample_interval_ms: ms,
-            ..Config::default()
-        };
+        let mut config = Config::default();
+        config.set_sample_interval_ms(ms);
         MonitorBuilder::new()
             .config(config)
             .start()
