@@ -29,7 +29,7 @@ echo "== benchmark smoke runs: each bench once with tiny sizes (the real run: be
 MEMPRESSURE_BENCH_SMOKE=1 cargo test -p mempressure-core --features _bench --bench core
 cargo test -p mempressure-native --bench sampling
 cargo build -p mempressure-core --features _bench --example bench_workload
-cargo build -p mempressure-native --example idle_monitor
+cargo run -q -p mempressure-native --example idle_monitor -- 0.3 100ms
 python3 benches/reference.py --smoke \
   --rust-check "${CARGO_TARGET_DIR:-target}/debug/examples/bench_workload" > /dev/null
 bash benches/build-wasm.sh
