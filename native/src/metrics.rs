@@ -19,6 +19,8 @@
 //! | `mempressure_last_sample_timestamp_seconds` | gauge | |
 //! | `mempressure_seconds_to_exhaustion` (absent while usage is not rising) | gauge | |
 //! | `mempressure_memory_stall_some_ratio`, `..._full_ratio` (PSI avg10, absent without) | gauge | |
+//! | `mempressure_relief_checks_total` | counter | `relieved` |
+//! | `mempressure_unrelieved_freed_bytes_total` | counter | |
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -78,6 +80,14 @@ pub struct Metrics {
     seconds_to_exhaustion: Family<Vec<(String, String)>, FloatGauge>,
     stall_some: Family<Vec<(String, String)>, FloatGauge>,
     stall_full: Family<Vec<(String, String)>, FloatGauge>,
+    relief_checks: Family<ReliefLabel, Counter>,
+    unrelieved_bytes: Counter,
+}
+
+/// The `relieved` label of relief checks.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReliefLabel {
+    relieved: String,
 }
 
 impl Default for Metrics {
@@ -113,6 +123,8 @@ impl Metrics {
             seconds_to_exhaustion: Family::default(),
             stall_some: Family::default(),
             stall_full: Family::default(),
+            relief_checks: Family::default(),
+            unrelieved_bytes: Counter::default(),
         };
         for level in PressureLevel::ALL {
             let label = LevelLabel {
@@ -245,7 +257,17 @@ impl Metrics {
         );
         r.register(
             "mempressure_memory_stall_full_ratio",
-            "Share of the last 10 s all tasks stalled on memory (PSI full avg10); absent without PSI",
+            "Share of the last 10 s all tasks stalled on memory (PSI full avg10);
+        r.register(
+            "mempressure_relief_checks",
+            "Relief checks after evictions, by whether lower usage followed",
+            self.relief_checks.clone(),
+        );
+        r.register(
+            "mempressure_unrelieved_freed_bytes",
+            "Bytes caches said they freed that never showed up as lower usage",
+            self.unrelieved_bytes.clone(),
+        ); absent without PSI",
             self.stall_full.clone(),
         );
     }
@@ -340,6 +362,13 @@ impl Metrics {
                         if request.error.is_some() {
                             self.eviction_failures.inc();
                         }
+                    }
+                }
+                Event::Relief(check) => {
+                    let label = ReliefLabel { relieved: check.relieved.to_string() };
+                    self.relief_checks.get_or_create(&label).inc();
+                    if !check.relieved {
+                        self.unrelieved_bytes.inc_by(check.freed_bytes);
                     }
                 }
                 Event::Alert(alert) => {

@@ -51,6 +51,24 @@ for (const name of traces) {
     });
   }
 
+  test(`${name} with the trend, PSI levels and relief checks: identical`, () => {
+    const text = withCaches(readFileSync(join(tracesDir, name), "utf8"));
+    const path = join(scratch, `reacting-${name}`);
+    writeFileSync(path, text);
+    const config = join(scratch, "reacting.toml");
+    writeFileSync(config, '[trend]\nenabled = true\n[psi]\nwarning = 10.0\n[relief]\nenabled = true\nwindow = "2s"\n');
+    const wasm = replay(text, {
+      trend: { enabled: true },
+      psi: { warning: 10.0 },
+      relief: { enabled: true, window: "2s" },
+    });
+    const native = execFileSync(bin, ["replay", path, "--json", "--config", config], {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
+    assert.equal(wasm, native);
+  });
+
   test(`${name} with caches: native and wasm evict identically`, () => {
     const text = withCaches(readFileSync(join(tracesDir, name), "utf8"));
     const path = join(scratch, name);
