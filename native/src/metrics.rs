@@ -257,7 +257,9 @@ impl Metrics {
         );
         r.register(
             "mempressure_memory_stall_full_ratio",
-            "Share of the last 10 s all tasks stalled on memory (PSI full avg10);
+            "Share of the last 10 s all tasks stalled on memory (PSI full avg10); absent without PSI",
+            self.stall_full.clone(),
+        );
         r.register(
             "mempressure_relief_checks",
             "Relief checks after evictions, by whether lower usage followed",
@@ -267,8 +269,6 @@ impl Metrics {
             "mempressure_unrelieved_freed_bytes",
             "Bytes caches said they freed that never showed up as lower usage",
             self.unrelieved_bytes.clone(),
-        ); absent without PSI",
-            self.stall_full.clone(),
         );
     }
 
@@ -365,7 +365,9 @@ impl Metrics {
                     }
                 }
                 Event::Relief(check) => {
-                    let label = ReliefLabel { relieved: check.relieved.to_string() };
+                    let label = ReliefLabel {
+                        relieved: check.relieved.to_string(),
+                    };
                     self.relief_checks.get_or_create(&label).inc();
                     if !check.relieved {
                         self.unrelieved_bytes.inc_by(check.freed_bytes);
