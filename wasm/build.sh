@@ -10,7 +10,7 @@ cargo build -p mempressure-wasm --target wasm32-unknown-unknown --profile wasm-r
 rm -rf wasm/pkg
 wasm-bindgen --target web --out-dir wasm/pkg --out-name mempressure_wasm \
   --remove-name-section --remove-producers-section \
-  target/wasm32-unknown-unknown/wasm-release/mempressure_wasm.wasm
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/mempressure_wasm.wasm"
 cp wasm/js/index.js wasm/js/node.js wasm/js/lru.js wasm/js/index.d.ts wasm/js/README.md wasm/pkg/
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)

@@ -58,7 +58,8 @@ pub struct ServedStatus<'a> {
     /// Written once: by the flattened reading when there is one, else here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
-    /// Why the last sample failed, when it did.
+    /// Why the last sample failed, when it did (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
     /// The last reading with its level, when there is one.
     #[serde(flatten)]

@@ -381,3 +381,52 @@ fn replay_json_keeps_standard_output_pure_json_lines() {
         stderr(&output)
     );
 }
+
+#[test]
+fn serve_arms_the_stall_trigger_on_this_machine() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mempressure"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--interval", "200ms"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+
+    let mut status = String::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !status.contains("\"stall_trigger\"") || status.contains("\"starting\"") {
+        assert!(Instant::now() < deadline, "{status}");
+        std::thread::sleep(Duration::from_millis(100));
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(stream, "GET /status HTTP/1.0\r\n\r\n").unwrap();
+        status.clear();
+        stream.read_to_string(&mut status).unwrap();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let body: Value = serde_json::from_str(status.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let trigger = body["stall_trigger"].as_str().unwrap();
+    // Armed where the kernel allows it, otherwise the reason; never silently off.
+    assert!(
+        trigger.starts_with("armed on ") || trigger.starts_with("refused: "),
+        "{trigger}"
+    );
+    assert!(
+        body.get("error").is_none(),
+        "no error key while all is well"
+    );
+}

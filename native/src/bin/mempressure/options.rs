@@ -78,6 +78,16 @@ pub struct RootArg {
 }
 
 impl RootArg {
+    /// What wakes the monitor early: a PSI trigger on this machine, none under `--root`
+    /// (the files there are a recording, not a live kernel).
+    #[cfg(unix)]
+    pub fn stall_trigger(&self) -> mempressure_native::StallTrigger {
+        match self.root {
+            None => mempressure_native::StallTrigger::Psi,
+            Some(_) => mempressure_native::StallTrigger::Off,
+        }
+    }
+
     /// The sampler these options name.
     pub fn sampler(&self) -> SystemSampler {
         match &self.root {

@@ -57,6 +57,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     let monitor = MonitorBuilder::new()
         .config(config)
         .sampler(args.root.sampler())
+        .stall_trigger(args.root.stall_trigger())
         .build()
         .map_err(|e| CliError::Input(e.to_string()))?;
     let server = monitor

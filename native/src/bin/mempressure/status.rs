@@ -109,6 +109,13 @@ fn text_lines(
         };
         lines.push(format!("mem.high:  {} ({state})", format_bytes(high)));
     }
+    match (reading.psi_some_avg10, reading.psi_full_avg10) {
+        (Some(some), full) => lines.push(format!(
+            "stall:     some {some:.2}%, full {:.2}% of the last 10 s (PSI)",
+            full.unwrap_or(0.0)
+        )),
+        _ => lines.push("stall:     not reported (no PSI here)".to_string()),
+    }
     let estimated = if reading.estimated {
         "yes (no usable MemAvailable)"
     } else {

@@ -38,6 +38,7 @@ pub fn run(args: WatchArgs) -> Result<(), CliError> {
     let monitor = MonitorBuilder::new()
         .config(config.clone())
         .sampler(args.root.sampler())
+        .stall_trigger(args.root.stall_trigger())
         .build()
         .map_err(|e| CliError::Input(e.to_string()))?;
     let notifications = monitor.subscribe();
