@@ -44,6 +44,35 @@ pub struct Reading {
 }
 
 impl Reading {
+    /// A reading of a machine with no container limit: `total_bytes` and
+    /// `available_bytes` for both the effective and the host figures, nothing else known.
+    /// For samplers of your own; set other fields with struct update syntax.
+    ///
+    /// ```
+    /// use mempressure_native::Reading;
+    ///
+    /// let reading = Reading { process_bytes: Some(4096), ..Reading::host(1 << 30, 1 << 29) };
+    /// assert_eq!(reading.usage(), 0.5);
+    /// ```
+    pub fn host(total_bytes: u64, available_bytes: u64) -> Reading {
+        Reading {
+            total_bytes,
+            available_bytes,
+            process_bytes: None,
+            host_total_bytes: total_bytes,
+            host_available_bytes: available_bytes,
+            source: LimitSource::Host,
+            cgroup_path: None,
+            memory_high_bytes: None,
+            at_or_above_memory_high: false,
+            estimated: false,
+            flags: Vec::new(),
+            psi_some_avg10: None,
+            psi_full_avg10: None,
+            duration: std::time::Duration::ZERO,
+        }
+    }
+
     /// The reading as a core sample at `t_ms`.
     pub fn to_sample(&self, t_ms: u64) -> Sample {
         Sample {

@@ -186,20 +186,9 @@ fn read_sysinfo(
     }
 
     Ok(Reading {
-        total_bytes: total,
-        available_bytes: available,
         process_bytes: process.read(),
-        host_total_bytes: total,
-        host_available_bytes: available,
-        source: LimitSource::Host,
-        cgroup_path: None,
-        memory_high_bytes: None,
-        at_or_above_memory_high: false,
-        estimated: false,
-        flags: Vec::new(),
-        psi_some_avg10: None,
-        psi_full_avg10: None,
         duration: started.elapsed(),
+        ..Reading::host(total, available)
     })
 }
 

@@ -7,27 +7,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mempressure_native::{
-    Cache, Config, EvictError, Health, LimitSource, MonitorBuilder, Reading, SampleError, Sampler,
+    Cache, Config, EvictError, Health, MonitorBuilder, Reading, SampleError, Sampler,
 };
 
 fn reading(usage: f64) -> Reading {
     let total = 1_000_000_000u64;
     let available = total - (total as f64 * usage) as u64;
     Reading {
-        total_bytes: total,
-        available_bytes: available,
         process_bytes: Some(1),
-        host_total_bytes: total,
-        host_available_bytes: available,
-        source: LimitSource::Host,
-        cgroup_path: None,
-        memory_high_bytes: None,
-        at_or_above_memory_high: false,
-        estimated: false,
-        flags: Vec::new(),
-        psi_some_avg10: None,
-        psi_full_avg10: None,
-        duration: Duration::ZERO,
+        ..Reading::host(total, available)
     }
 }
 

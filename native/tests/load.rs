@@ -10,7 +10,7 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::time::Duration;
 
 use mempressure_native::{
-    Cache, EvictError, LimitSource, Monitor, MonitorBuilder, Reading, SampleError, Sampler,
+    Cache, EvictError, Monitor, MonitorBuilder, Reading, SampleError, Sampler,
 };
 
 const THREADS: usize = 8;
@@ -23,20 +23,8 @@ struct Pressed;
 impl Sampler for Pressed {
     fn read(&mut self) -> Result<Reading, SampleError> {
         Ok(Reading {
-            total_bytes: 1_000_000,
-            available_bytes: 30_000,
             process_bytes: Some(1),
-            host_total_bytes: 1_000_000,
-            host_available_bytes: 30_000,
-            source: LimitSource::Host,
-            cgroup_path: None,
-            memory_high_bytes: None,
-            at_or_above_memory_high: false,
-            estimated: false,
-            flags: Vec::new(),
-            psi_some_avg10: None,
-            psi_full_avg10: None,
-            duration: Duration::ZERO,
+            ..Reading::host(1_000_000, 30_000)
         })
     }
 }

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mempressure_native::{
-    Cache, Config, Event, EvictError, Health, LimitSource, MonitorBuilder, MonitorError,
-    Notification, PressureLevel, Reading, SampleError, Sampler,
+    Cache, Config, Event, EvictError, Health, MonitorBuilder, MonitorError, Notification,
+    PressureLevel, Reading, SampleError, Sampler,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -25,20 +25,8 @@ impl Scripted {
 fn reading(usage: f64) -> Reading {
     let available = TOTAL - (TOTAL as f64 * usage) as u64;
     Reading {
-        total_bytes: TOTAL,
-        available_bytes: available,
         process_bytes: Some(42),
-        host_total_bytes: TOTAL,
-        host_available_bytes: available,
-        source: LimitSource::Host,
-        cgroup_path: None,
-        memory_high_bytes: None,
-        at_or_above_memory_high: false,
-        estimated: false,
-        flags: Vec::new(),
-        psi_some_avg10: None,
-        psi_full_avg10: None,
-        duration: Duration::ZERO,
+        ..Reading::host(TOTAL, available)
     }
 }
 

@@ -8,29 +8,14 @@ use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use mempressure_native::{
-    Config, LimitSource, MonitorBuilder, Notification, Reading, SampleError, Sampler, StallTrigger,
+    Config, MonitorBuilder, Notification, Reading, SampleError, Sampler, StallTrigger,
 };
 
 struct Calm;
 
 impl Sampler for Calm {
     fn read(&mut self) -> Result<Reading, SampleError> {
-        Ok(Reading {
-            total_bytes: 1000,
-            available_bytes: 900,
-            process_bytes: None,
-            host_total_bytes: 1000,
-            host_available_bytes: 900,
-            source: LimitSource::Host,
-            cgroup_path: None,
-            memory_high_bytes: None,
-            at_or_above_memory_high: false,
-            estimated: false,
-            flags: Vec::new(),
-            psi_some_avg10: None,
-            psi_full_avg10: None,
-            duration: Duration::ZERO,
-        })
+        Ok(Reading::host(1000, 900))
     }
 }
 
