@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use sysinfo::{MemoryRefreshKind, System};
 
-use crate::linux::{LimitSource, LinuxReadError, LinuxReader, PressureReader};
+use crate::linux::{LinuxReadError, LinuxReader, PressureReader};
 use crate::process_memory::ProcessMemory;
 use crate::reading::{Reading, SampleError};
 
