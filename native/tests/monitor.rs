@@ -200,9 +200,10 @@ fn an_impossible_reading_is_a_sampling_failure() {
     let monitor = MonitorBuilder::new().sampler(Impossible).build().unwrap();
     let notifications = monitor.subscribe();
     let error = monitor.check_now().unwrap_err();
-    assert!(
-        matches!(error, MonitorError::Sample(SampleError::Invalid(ref m)) if m.contains("above total"))
-    );
+    let MonitorError::Sample(SampleError::Invalid(message)) = error else {
+        panic!("expected an invalid reading, got {error:?}")
+    };
+    assert!(message.contains("above total"), "{message}");
     let status = monitor.status();
     assert!(matches!(status.health, Health::Unavailable(_)));
     assert_eq!(status.sample_failures, 1);

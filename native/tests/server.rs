@@ -92,20 +92,9 @@ struct Pressed;
 impl mempressure_native::Sampler for Pressed {
     fn read(&mut self) -> Result<mempressure_native::Reading, mempressure_native::SampleError> {
         Ok(mempressure_native::Reading {
-            total_bytes: 1000,
-            available_bytes: 30,
             process_bytes: Some(7),
-            host_total_bytes: 1000,
-            host_available_bytes: 30,
-            source: mempressure_native::LimitSource::Host,
-            cgroup_path: None,
-            memory_high_bytes: None,
-            at_or_above_memory_high: false,
-            estimated: false,
-            flags: Vec::new(),
-            psi_some_avg10: None,
-            psi_full_avg10: None,
             duration: std::time::Duration::from_micros(50),
+            ..mempressure_native::Reading::host(1000, 30)
         })
     }
 }

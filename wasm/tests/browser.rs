@@ -10,30 +10,13 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen_test]
-fn levels_evictions_and_alerts() {
-    common::levels_evictions_and_alerts();
-}
-
-#[wasm_bindgen_test]
-fn a_throwing_cache_is_reported_and_the_next_is_asked() {
-    common::a_throwing_cache_is_reported_and_the_next_is_asked();
-}
-
-#[wasm_bindgen_test]
-fn invalid_configs_and_samples_throw_errors_naming_the_field() {
-    common::invalid_configs_and_samples_throw_errors_naming_the_field();
-}
-
-#[wasm_bindgen_test]
-fn heap_usage_is_measured_against_the_limit() {
-    common::heap_usage_is_measured_against_the_limit();
-}
-
-#[wasm_bindgen_test]
-fn replay_gives_the_decision_log() {
-    common::replay_gives_the_decision_log();
-}
+shared_tests!(
+    levels_evictions_and_alerts,
+    a_throwing_cache_is_reported_and_the_next_is_asked,
+    invalid_configs_and_samples_throw_errors_naming_the_field,
+    heap_usage_is_measured_against_the_limit,
+    replay_gives_the_decision_log,
+);
 
 /// Chromium has `performance.memory`; its figures are bucketed (`coarse`) unless the page
 /// is cross-origin isolated (the test runner's server sends the isolation headers).

@@ -159,3 +159,16 @@ pub fn replay_gives_the_decision_log() {
     );
     assert!(message(JsValue::from(broken.unwrap_err())).contains("line 2: missing field `total`"));
 }
+
+/// The tests shared by both runs, each a `#[wasm_bindgen_test]` in the file that uses this.
+#[macro_export]
+macro_rules! shared_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            fn $name() {
+                common::$name();
+            }
+        )*
+    };
+}
