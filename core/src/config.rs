@@ -229,13 +229,13 @@ pub struct Trend {
 #[serde(deny_unknown_fields)]
 pub struct PsiThresholds {
     /// `some avg10` percentage that enters `warning`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub warning: Option<f64>,
     /// `some avg10` percentage that enters `critical`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub critical: Option<f64>,
     /// `some avg10` percentage that enters `emergency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub emergency: Option<f64>,
 }
 
@@ -667,6 +667,7 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 #[serde(deny_unknown_fields)]
 pub struct PartialConfig {
     /// Base profile; `default` when missing.
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
     /// Override of [`Config::sample_interval_ms`].
     #[serde(
@@ -676,24 +677,34 @@ pub struct PartialConfig {
     )]
     pub sample_interval: Option<u64>,
     /// Override of [`Config::auto_eviction`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub auto_eviction: Option<bool>,
     /// Overrides of [`Config::thresholds`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<PartialLevels>,
     /// Overrides of [`Config::eviction_targets`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub eviction_targets: Option<PartialLevels>,
     /// Overrides of [`Config::hysteresis`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub hysteresis: Option<PartialHysteresis>,
     /// Overrides of [`Config::alerts`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub alerts: Option<PartialAlerts>,
     /// Overrides of [`Config::scoring`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub scoring: Option<PartialScoring>,
     /// Overrides of [`Config::sampling`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub sampling: Option<PartialSampling>,
     /// Overrides of [`Config::trend`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub trend: Option<PartialTrend>,
     /// Overrides of [`Config::psi`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub psi: Option<PsiThresholds>,
     /// Overrides of [`Config::relief`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub relief: Option<PartialRelief>,
 }
 
@@ -715,6 +726,7 @@ pub struct PartialSampling {
 #[serde(deny_unknown_fields)]
 pub struct PartialTrend {
     /// Override of [`Trend::enabled`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Override of [`Trend::horizon_ms`].
     #[serde(
@@ -737,6 +749,7 @@ pub struct PartialTrend {
 #[serde(deny_unknown_fields)]
 pub struct PartialRelief {
     /// Override of [`Relief::enabled`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Override of [`Relief::window_ms`].
     #[serde(
@@ -752,10 +765,13 @@ pub struct PartialRelief {
 #[serde(deny_unknown_fields)]
 pub struct PartialLevels {
     /// Value at `warning`.
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub warning: Option<f64>,
     /// Value at `critical`.
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub critical: Option<f64>,
     /// Value at `emergency`.
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub emergency: Option<f64>,
 }
 
@@ -764,8 +780,10 @@ pub struct PartialLevels {
 #[serde(deny_unknown_fields)]
 pub struct PartialHysteresis {
     /// Override of [`Hysteresis::enable_delta`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub enable_delta: Option<f64>,
     /// Override of [`Hysteresis::exit_band`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub exit_band: Option<f64>,
     /// Override of [`Hysteresis::eviction_cooldown_ms`].
     #[serde(
@@ -781,6 +799,7 @@ pub struct PartialHysteresis {
 #[serde(deny_unknown_fields)]
 pub struct PartialAlerts {
     /// Override of [`Alerts::levels`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub levels: Option<Vec<PressureLevel>>,
     /// Override of [`Alerts::cooldown_ms`].
     #[serde(
@@ -796,10 +815,13 @@ pub struct PartialAlerts {
 #[serde(deny_unknown_fields)]
 pub struct PartialScoring {
     /// Overrides of single weights.
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub weights: Option<PartialWeights>,
     /// Type priorities to add or replace; types not named keep the profile's priority.
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub type_priorities: Option<BTreeMap<String, f64>>,
     /// Override of [`Scoring::default_type_priority`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub default_type_priority: Option<f64>,
 }
 
@@ -808,14 +830,50 @@ pub struct PartialScoring {
 #[serde(deny_unknown_fields)]
 pub struct PartialWeights {
     /// Override of [`Weights::age`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub age: Option<f64>,
     /// Override of [`Weights::size`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub size: Option<f64>,
     /// Override of [`Weights::access`].
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub access: Option<f64>,
     /// Override of [`Weights::type_`].
     #[serde(rename = "type")]
+    #[serde(default, with = "present", skip_serializing_if = "Option::is_none")]
     pub type_: Option<f64>,
+}
+
+/// Serde helper for an optional key: missing means "keep the profile's value", but a
+/// key that is there must hold a value. `null` is refused, never read as "not set":
+/// JSON writers (`JSON.stringify` and serde_json among them) write NaN and infinite
+/// numbers as `null`, and a NaN threshold must not fall back to the profile's silently.
+mod present {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// The error text for a `null` value.
+    pub(super) const NULL: &str = "null is not a value: leave the key out to keep the \
+        profile's value (NaN and infinite numbers become null in JSON)";
+
+    pub fn serialize<S, T>(value: &Option<T>, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        T: Serialize,
+    {
+        value.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        match Option::<T>::deserialize(deserializer)? {
+            Some(value) => Ok(Some(value)),
+            None => Err(D::Error::custom(NULL)),
+        }
+    }
 }
 
 mod serde_ms_option {
@@ -1066,6 +1124,44 @@ type_priorities = { validation_cache = 3.0, resize_cache = 2.0, frame_cache = 1.
             err.to_string().contains("a duration with its unit"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn json_null_is_an_error_naming_the_key_not_the_profile_value() {
+        let cases = [
+            (r#"{"thresholds":{"warning":null}}"#, "thresholds.warning: "),
+            (
+                r#"{"hysteresis":{"exit_band":null}}"#,
+                "hysteresis.exit_band: ",
+            ),
+            (
+                r#"{"scoring":{"weights":{"type":null}}}"#,
+                "scoring.weights.type: ",
+            ),
+            (r#"{"psi":{"critical":null}}"#, "psi.critical: "),
+            (r#"{"auto_eviction":null}"#, "auto_eviction: "),
+            (r#"{"profile":null}"#, "profile: "),
+            (r#"{"trend":null}"#, "trend: "),
+        ];
+
+        for (text, path) in cases {
+            let err = Config::from_json_str(text).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("{path}{}", super::present::NULL)),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn config_with_psi_set_and_unset_round_trips_through_json() {
+        let mut config = Config::default();
+        config.psi.warning = Some(10.0);
+
+        let text = serde_json::to_string(&config).unwrap();
+
+        assert!(!text.contains("null"), "{text}");
+        assert_eq!(Config::from_json_str(&text).unwrap(), config);
     }
 
     #[test]
