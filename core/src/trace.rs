@@ -8,10 +8,11 @@
 //! ```
 //!
 //! A sample may say `"throttled":true` (the kernel throttles the cgroup at `memory.high`;
-//! absent means false). Unknown fields are ignored (recordings carry `host_total` and more). Blank lines are
-//! skipped. A cache update needs `id`, and unless it removes the cache, `type` and `bytes`;
-//! a missing `access_count` keeps the cache's count (0 for a new cache) and a missing
-//! `last_access_ms` keeps its last access (the record's `t_ms` for a new cache).
+//! absent means false). Unknown fields are ignored (recordings carry `host_total` and
+//! more). Blank lines are skipped. A cache update needs `id`, and unless it removes the
+//! cache, `type` and `bytes`; a missing `access_count` keeps the cache's count (0 for a
+//! new cache) and a missing `last_access_ms` keeps its last access (the record's `t_ms`
+//! for a new cache).
 
 use std::fmt;
 

@@ -893,8 +893,13 @@ proptest! {
             levels.push(monitor.level());
         }
 
-        let changes: Vec<_> = levels.windows(2).filter(|w| w[0] != w[1]).map(|w| (w[0], w[1])).collect();
-        prop_assert!(changes.len() <= 1, "{} changes over {} crossings: {:?}", changes.len(), crossings, changes);
+        let changes: Vec<_> = levels
+            .windows(2)
+            .filter(|w| w[0] != w[1])
+            .map(|w| (w[0], w[1]))
+            .collect();
+        prop_assert!(changes.len() <= 1,
+            "{} changes over {} crossings: {:?}", changes.len(), crossings, changes);
         for (from, to) in changes {
             prop_assert!(to > from, "left {from} inside the exit band");
         }
@@ -934,10 +939,12 @@ proptest! {
             let mut named = BTreeSet::new();
             for request in &plan.requests {
                 let held = seen.caches.get(&request.cache).map(|c| c.bytes);
-                prop_assert!(held.is_some(), "plan {} names {}, not registered", plan.id, request.cache);
+                prop_assert!(held.is_some(),
+                    "plan {} names {}, not registered", plan.id, request.cache);
                 prop_assert!(request.bytes > 0 && request.bytes <= held.unwrap_or(0),
                     "plan {} asks {} for {} of {:?}", plan.id, request.cache, request.bytes, held);
-                prop_assert!(named.insert(&request.cache), "plan {} names {} twice", plan.id, request.cache);
+                prop_assert!(named.insert(&request.cache),
+                    "plan {} names {} twice", plan.id, request.cache);
                 prop_assert!(!seen.asked_before.contains(&request.cache),
                     "plan {} asks {} again in the same check", plan.id, request.cache);
             }
