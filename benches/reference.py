@@ -110,14 +110,20 @@ def plan(cache_list, now_ms, target):
     max_count = float(max(c["access_count"] for c in held))
     max_prio = max(prios)
     w_sum = W_AGE + W_SIZE + W_ACCESS + W_TYPE
+    # The formula of the Rust core's `priority` module: reciprocals of the maxima, weights
+    # divided by their sum, the terms added left to right (the same bits as Rust).
+    i_age = 1.0 / max_age if max_age > 0 else 0.0
+    i_bytes = 1.0 / max_bytes if max_bytes > 0 else 0.0
+    i_count = 1.0 / max_count if max_count > 0 else 0.0
 
     scored = []
     for c, age, prio in zip(held, ages, prios):
-        age_f = age / max_age if max_age > 0 else 0.0
-        size_f = c["bytes"] / max_bytes if max_bytes > 0 else 0.0
-        access_f = 1.0 - c["access_count"] / max_count if max_count > 0 else 0.0
+        age_f = age * i_age
+        size_f = c["bytes"] * i_bytes
+        access_f = max(1.0 - c["access_count"] * i_count, 0.0) if max_count > 0 else 0.0
         type_f = prio / max_prio if max_prio > 0 else 0.0
-        score = (W_AGE * age_f + W_SIZE * size_f + W_ACCESS * access_f + W_TYPE * type_f) / w_sum
+        score = (W_AGE / w_sum * age_f + W_SIZE / w_sum * size_f
+                 + W_ACCESS / w_sum * access_f + W_TYPE / w_sum * type_f)
         scored.append((-score, c["id"], c))
     scored.sort(key=lambda s: (s[0], s[1]))
 

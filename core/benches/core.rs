@@ -3,6 +3,7 @@
 //!
 //! `MEMPRESSURE_BENCH_SMOKE=1` shrinks every size, for the test command's smoke run.
 
+use std::collections::BTreeSet;
 use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -44,7 +45,15 @@ fn planning(c: &mut Criterion) {
         let target = caches.total_bytes() * 3 / 10;
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
-            b.iter(|| black_box(plan_requests(&scoring, caches, |_| false, 60_000, target)))
+            b.iter(|| {
+                black_box(plan_requests(
+                    &scoring,
+                    caches,
+                    &BTreeSet::new(),
+                    60_000,
+                    target,
+                ))
+            })
         });
     }
     group.finish();

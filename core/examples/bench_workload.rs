@@ -6,6 +6,8 @@
 //! with three caches (counts of each event and the first evictions), and the plan over
 //! `workload::caches(CACHES)` at t = 60 s for 30% of their bytes.
 
+use std::collections::BTreeSet;
+
 use mempressure_core::priority::plan_requests;
 use mempressure_core::{Config, Event, simulate_eviction, workload};
 use serde_json::json;
@@ -57,7 +59,7 @@ fn main() {
     let registry = planner.caches();
     let target = registry.total_bytes() * 3 / 10;
     let scoring = Config::default().scoring;
-    let requests = plan_requests(&scoring, registry, |_| false, 60_000, target);
+    let requests = plan_requests(&scoring, registry, &BTreeSet::new(), 60_000, target);
     let first: Vec<_> = requests
         .iter()
         .take(10)

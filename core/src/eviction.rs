@@ -6,6 +6,7 @@
 //! needed, the last one partially, until the target is met.
 
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 use crate::level::PressureLevel;
 
@@ -32,7 +33,7 @@ pub fn target_bytes(cache_bytes: u64, fraction: f64) -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvictionRequest {
     /// The cache's id.
-    pub cache: String,
+    pub cache: SmolStr,
     /// Bytes asked for.
     pub bytes: u64,
 }
@@ -61,7 +62,7 @@ pub struct EvictionPlan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvictionOutcome {
     /// The cache's id.
-    pub cache: String,
+    pub cache: SmolStr,
     /// Bytes it says it freed.
     pub freed_bytes: u64,
     /// Why it failed (an error or a panic), if it did; it may still have freed some bytes.
@@ -82,7 +83,7 @@ pub struct EvictionReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvictionResult {
     /// The cache's id.
-    pub cache: String,
+    pub cache: SmolStr,
     /// Bytes asked for.
     pub bytes: u64,
     /// Bytes counted as freed: what the cache reported, at most what it held.

@@ -318,7 +318,7 @@ fn report(
         && input.byte().is_multiple_of(2)
     {
         outcomes.push(EvictionOutcome {
-            cache: input.cache_id(),
+            cache: input.cache_id().into(),
             freed_bytes: input.number(),
             error: None,
         });

@@ -69,6 +69,8 @@ pub use monitor::{PressureMonitor, Status, Timeout, TimeoutReason, simulate_evic
 pub use registry::{CacheEntry, CacheRegistry, TypeBreakdown};
 pub use replay::{ReplayError, Replayer, replay, replay_to_log};
 pub use sample::Sample;
+/// The string type of cache ids: [`CacheEntry::id`] and the `cache` of plans and reports.
+pub use smol_str::SmolStr;
 pub use trace::{Record, TraceError, TraceHeader, parse_trace};
 
 #[cfg(test)]

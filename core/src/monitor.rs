@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 use crate::config::Config;
 use crate::error::{ConfigError, InputError, ReportError};
@@ -74,7 +75,7 @@ struct ReliefWatch {
     t_ms: u64,
     used_bytes: u64,
     freed_bytes: u64,
-    freed_by_cache: Vec<(String, u64)>,
+    freed_by_cache: Vec<(SmolStr, u64)>,
 }
 
 /// A check whose eviction is under way: the plan handed out, and what earlier rounds of
@@ -86,7 +87,7 @@ struct Pending {
     results: Vec<EvictionResult>,
     /// What each asked cache held when it was asked: the most it can be counted as freeing
     /// if it removed itself before the report came back.
-    held_bytes: BTreeMap<String, u64>,
+    held_bytes: BTreeMap<SmolStr, u64>,
 }
 
 impl Pending {
@@ -337,7 +338,7 @@ impl PressureMonitor {
         let mut plan = pending.plan;
         plan.target_bytes = pending.target_bytes;
         if self.config.relief.enabled {
-            let freed_by_cache: Vec<(String, u64)> = pending
+            let freed_by_cache: Vec<(SmolStr, u64)> = pending
                 .results
                 .iter()
                 .filter(|r| r.freed_bytes > 0)
@@ -360,9 +361,8 @@ impl PressureMonitor {
     fn plan_shortfall(&mut self, pending: &Pending, freed: u64) -> Option<EvictionPlan> {
         let shortfall = pending.target_bytes.checked_sub(freed).filter(|&b| b > 0)?;
         let asked: BTreeSet<&str> = pending.results.iter().map(|r| r.cache.as_str()).collect();
-        let skip = |c: &CacheEntry| asked.contains(c.id.as_str());
         let t_ms = pending.sample.t_ms;
-        let requests = plan_requests(&self.config.scoring, &self.caches, skip, t_ms, shortfall);
+        let requests = plan_requests(&self.config.scoring, &self.caches, &asked, t_ms, shortfall);
         if requests.is_empty() {
             return None;
         }
@@ -587,7 +587,7 @@ impl PressureMonitor {
             for (cache, bytes) in &watch.freed_by_cache {
                 *self
                     .unrelieved_bytes_by_cache
-                    .entry(cache.clone())
+                    .entry(cache.to_string())
                     .or_default() += bytes;
             }
         }
@@ -653,7 +653,7 @@ impl PressureMonitor {
             requests: plan_requests(
                 &self.config.scoring,
                 &self.caches,
-                |_| false,
+                &BTreeSet::new(),
                 sample.t_ms,
                 target,
             ),

@@ -5,83 +5,131 @@
 //! normalised to [0, 1] over the current candidates so that the weights mean what they say:
 //!
 //! ```text
-//! age_f    = (now - last_access) / max over candidates of (now - last_access)
-//! size_f   = bytes / max bytes
-//! access_f = 1 - access_count / max access_count
+//! age_f    = (now - last_access) * (1 / max over candidates of (now - last_access))
+//! size_f   = bytes * (1 / max bytes)
+//! access_f = max(1 - access_count * (1 / max access_count), 0)
 //! type_f   = type_priority / max type_priority
-//! score    = (w_age*age_f + w_size*size_f + w_access*access_f + w_type*type_f) / sum(w)
+//! score    = (w_age/W)*age_f + (w_size/W)*size_f + (w_access/W)*access_f + (w_type/W)*type_f
+//!            where W = w_age + w_size + w_access + w_type, summed left to right
 //! ```
+//!
+//! We depart from the reference design's `value / max` in one way, for speed: each maximum's
+//! reciprocal and each weight over `W` is worked out once per plan, so that scoring a cache
+//! costs multiplications and no division (a division costs several times a multiplication,
+//! and a million of them dominated a plan). The results may differ from the divided ones in
+//! the last bit, which can only reorder caches whose scores differ by about 1e-16. The type
+//! factor keeps its division, worked out once per type: a type priority may be so small that
+//! its reciprocal overflows. `access_f` is held at 0 or above, since `x * (1 / x)` may round
+//! just above 1.
 //!
 //! A factor whose maximum is 0 (every cache accessed just now, or never) tells the caches
 //! apart by nothing and counts 0 for each of them. Higher scores are evicted first; equal
 //! scores are ordered by id. Only `+ - * /` on `f64` are used, which IEEE 754 rounds the same
 //! way on every target, so native and wasm rank caches identically.
 
+use std::collections::BTreeSet;
+
 use crate::config::Scoring;
 use crate::eviction::EvictionRequest;
-use crate::registry::{CacheEntry, CacheRegistry};
+use crate::registry::{CacheEntry, CacheRegistry, Hot};
 
 /// A cache that may be asked to evict, with its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate<'a> {
     /// The cache.
     pub entry: &'a CacheEntry,
-    /// Its priority score in [0, 1]; higher is evicted first.
+    /// Its priority score in [0, 1] (up to rounding in the last bit); higher is evicted
+    /// first.
     pub score: f64,
 }
 
-/// A cache's raw factors, kept compact so that the scoring pass reads contiguous memory.
-struct Factors<'a> {
-    entry: &'a CacheEntry,
-    id: &'a str,
-    held: u64,
+/// A cache's raw factors, less its type's priority: what its score is computed from.
+struct Factors {
     age: f64,
     bytes: f64,
     count: f64,
-    priority: f64,
 }
 
-/// The factors of the caches (with their type priorities) that hold bytes, in the order
-/// given, and the maximum of each factor.
-fn gather<'a>(
-    caches: impl Iterator<Item = (&'a CacheEntry, f64)>,
-    now_ms: u64,
-) -> (Vec<Factors<'a>>, [f64; 4]) {
-    let mut factors = Vec::with_capacity(caches.size_hint().0);
-    let mut max = [0.0f64; 4];
-    for (entry, priority) in caches.filter(|(c, _)| c.bytes > 0) {
-        let f = Factors {
-            entry,
-            id: &entry.id,
-            held: entry.bytes,
-            age: now_ms.saturating_sub(entry.last_access_ms) as f64,
-            bytes: entry.bytes as f64,
-            count: entry.access_count as f64,
-            priority,
-        };
+impl Factors {
+    /// The raw factors of a cache holding `bytes`, accessed `access_count` times, last at
+    /// `last_access_ms`, at `now_ms`.
+    fn new(bytes: u64, access_count: u64, last_access_ms: u64, now_ms: u64) -> Factors {
+        Factors {
+            age: now_ms.saturating_sub(last_access_ms) as f64,
+            bytes: bytes as f64,
+            count: access_count as f64,
+        }
+    }
+
+    /// The raw factors of a registry's hot copy.
+    fn of_hot(cache: &Hot, now_ms: u64) -> Factors {
+        Factors::new(
+            cache.bytes,
+            cache.access_count,
+            cache.last_access_ms,
+            now_ms,
+        )
+    }
+}
+
+/// The maximum of each factor over the caches seen so far.
+#[derive(Default)]
+struct Maxima([f64; 4]);
+
+impl Maxima {
+    /// Takes in a cache's factors and its type's priority.
+    fn include(&mut self, f: &Factors, priority: f64) {
+        let max = &mut self.0;
         max[0] = max[0].max(f.age);
         max[1] = max[1].max(f.bytes);
         max[2] = max[2].max(f.count);
-        max[3] = max[3].max(f.priority);
-        factors.push(f);
+        max[3] = max[3].max(priority);
     }
-    (factors, max)
 }
 
-/// The score of one cache's factors, given the maxima (see the module docs).
-fn score(scoring: &Scoring, max: &[f64; 4], f: &Factors) -> f64 {
-    let w = &scoring.weights;
-    let ratio = |value: f64, max: f64| if max > 0.0 { value / max } else { 0.0 };
-    let access_f = if max[2] > 0.0 {
-        1.0 - f.count / max[2]
-    } else {
-        0.0
-    };
-    let sum = w.age * ratio(f.age, max[0])
-        + w.size * ratio(f.bytes, max[1])
-        + w.access * access_f
-        + w.type_ * ratio(f.priority, max[3]);
-    sum / (w.age + w.size + w.access + w.type_)
+/// The score formula (see the module docs), with what is the same for every cache worked
+/// out once: the weights divided by their sum, the reciprocals of the maxima, and the type
+/// term of each type. Scoring a cache then costs no division and no branch.
+struct Scorer {
+    /// `w / sum(w)` for age, size and access; access counts 0 when no cache was accessed.
+    weights: [f64; 3],
+    /// `1 / max` for age, size and access count, or 0 where the maximum is 0.
+    inverses: [f64; 3],
+    type_weight: f64,
+    max_priority: f64,
+}
+
+impl Scorer {
+    fn new(scoring: &Scoring, max: &Maxima) -> Scorer {
+        let w = &scoring.weights;
+        let sum = w.age + w.size + w.access + w.type_;
+        let max = &max.0;
+        let inverse = |max: f64| if max > 0.0 { 1.0 / max } else { 0.0 };
+        let access_weight = if max[2] > 0.0 { w.access / sum } else { 0.0 };
+        Scorer {
+            weights: [w.age / sum, w.size / sum, access_weight],
+            inverses: [inverse(max[0]), inverse(max[1]), inverse(max[2])],
+            type_weight: w.type_ / sum,
+            max_priority: max[3],
+        }
+    }
+
+    /// The weighted type factor of a cache type with `priority`.
+    fn type_term(&self, priority: f64) -> f64 {
+        if self.max_priority > 0.0 {
+            self.type_weight * (priority / self.max_priority)
+        } else {
+            0.0
+        }
+    }
+
+    /// The score of one cache's factors, with its type's [`Scorer::type_term`].
+    fn score(&self, f: &Factors, type_term: f64) -> f64 {
+        let [w_age, w_size, w_access] = self.weights;
+        let [i_age, i_size, i_count] = self.inverses;
+        let access = (1.0 - f.count * i_count).max(0.0);
+        w_age * (f.age * i_age) + w_size * (f.bytes * i_size) + w_access * access + type_term
+    }
 }
 
 /// Scores every cache that holds bytes and returns them all in eviction order.
@@ -102,13 +150,22 @@ pub fn rank_candidates<'a>(
     caches: impl Iterator<Item = &'a CacheEntry>,
     now_ms: u64,
 ) -> Vec<Candidate<'a>> {
-    let with_priority = caches.map(|c| (c, scoring.type_priority(&c.cache_type)));
-    let (factors, max) = gather(with_priority, now_ms);
+    let mut max = Maxima::default();
+    let factors: Vec<(&CacheEntry, Factors, f64)> = caches
+        .filter(|c| c.bytes > 0)
+        .map(|c| {
+            let priority = scoring.type_priority(&c.cache_type);
+            let f = Factors::new(c.bytes, c.access_count, c.last_access_ms, now_ms);
+            max.include(&f, priority);
+            (c, f, priority)
+        })
+        .collect();
+    let scorer = Scorer::new(scoring, &max);
     let mut ranked: Vec<Candidate> = factors
         .iter()
-        .map(|f| Candidate {
-            entry: f.entry,
-            score: score(scoring, &max, f),
+        .map(|&(entry, ref f, priority)| Candidate {
+            entry,
+            score: scorer.score(f, scorer.type_term(priority)),
         })
         .collect();
     ranked.sort_by(|a, b| {
@@ -122,19 +179,23 @@ pub fn rank_candidates<'a>(
 /// The requests of an eviction plan: the highest-scoring caches, each asked for at most
 /// what is still needed (the last one partially), until `target` bytes are covered.
 ///
-/// The caches are the registry's, less those `skip` names (the caches already asked in
-/// the same check).
+/// The caches are the registry's, less those named in `asked` (the caches already asked
+/// in the same check).
 ///
-/// The same order as [`rank_candidates`], found without sorting every cache: each
-/// candidate becomes one integer key (the score's bits, inverted so that higher scores sort
-/// first, then the position), the keys likely to cover the target are selected with
-/// `select_nth_unstable` and only those are sorted; a shortfall selects the next batch.
-/// A plan over a million caches costs a scoring pass, a selection and a sort of what it
-/// asks for.
+/// The same order as [`rank_candidates`], found without sorting every cache:
+/// 1. One pass over the registry's dense storage finds each factor's maximum.
+/// 2. A second pass turns each candidate into one integer key: the score's bits, inverted
+///    so that higher scores sort first, then the cache's position in the storage.
+/// 3. The keys likely to cover the target are selected with `select_nth_unstable`, with
+///    every key that ties the last one's score, and only those are sorted; runs of equal
+///    scores are then put in id order. A shortfall selects the next batch.
+///
+/// A plan over a million caches costs two passes, a selection and a sort of what it asks
+/// for.
 pub fn plan_requests(
     scoring: &Scoring,
     caches: &CacheRegistry,
-    skip: impl Fn(&CacheEntry) -> bool,
+    asked: &BTreeSet<&str>,
     now_ms: u64,
     target: u64,
 ) -> Vec<EvictionRequest> {
@@ -144,54 +205,114 @@ pub fn plan_requests(
         .iter()
         .map(|t| scoring.type_priority(t))
         .collect();
-    let with_priority = caches
-        .iter_with_type_index()
-        .filter(|(entry, _)| !skip(entry))
-        .map(|(entry, type_index)| (entry, priorities[type_index]));
-    let (factors, max) = gather(with_priority, now_ms);
-    if factors.is_empty() || target == 0 {
+    let (entries, hot) = caches.dense();
+    let is_candidate = |position: usize| {
+        let skipped = !asked.is_empty() && asked.contains(entries[position].id.as_str());
+        hot[position].bytes > 0 && !skipped
+    };
+
+    // The maxima, found on the integers: converting to f64 keeps their order, so the
+    // largest converted is the conversion of the largest.
+    let (mut max_bytes, mut max_count, mut min_last_access) = (0u64, 0u64, u64::MAX);
+    let mut max_priority = 0.0f64;
+    let mut count = 0u64;
+    let mut total = 0u64;
+    for (position, cache) in hot.iter().enumerate() {
+        if is_candidate(position) {
+            max_bytes = max_bytes.max(cache.bytes);
+            max_count = max_count.max(cache.access_count);
+            min_last_access = min_last_access.min(cache.last_access_ms);
+            max_priority = max_priority.max(priorities[cache.type_index as usize]);
+            count += 1;
+            total += cache.bytes;
+        }
+    }
+    let max_age = now_ms.saturating_sub(min_last_access);
+    let max = Maxima([
+        max_age as f64,
+        max_bytes as f64,
+        max_count as f64,
+        max_priority,
+    ]);
+    if count == 0 || target == 0 {
         return Vec::new();
     }
 
-    // Scores are in [0, 1], where f64 bits order like the numbers; `!bits` puts the highest
-    // score first, and the position (id order, as the registry walks) breaks ties.
-    let mut keys: Vec<u128> = factors
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (u128::from(!score(scoring, &max, f).to_bits()) << 64) | i as u128)
-        .collect();
+    // Scores are never negative, where f64 bits order like the numbers; `!bits` puts the highest
+    // score first.
+    let scorer = Scorer::new(scoring, &max);
+    let type_terms: Vec<f64> = priorities.iter().map(|&p| scorer.type_term(p)).collect();
+    let mut keys: Vec<u128> = Vec::with_capacity(count as usize);
+    for (position, cache) in hot.iter().enumerate() {
+        if is_candidate(position) {
+            let f = Factors::of_hot(cache, now_ms);
+            let bits = !scorer
+                .score(&f, type_terms[cache.type_index as usize])
+                .to_bits();
+            keys.push((u128::from(bits) << 64) | position as u128);
+        }
+    }
 
-    let total: u64 = factors.iter().map(|f| f.held).sum();
-    let average = (total / factors.len() as u64).max(1);
+    let average = (total / count).max(1);
     let mut batch = usize::try_from(target / average).unwrap_or(usize::MAX);
     batch = batch.saturating_add(batch / 8).saturating_add(16);
 
+    let entry_of = |key: &u128| &entries[(*key as u64) as usize];
     let mut requests = Vec::with_capacity(batch.min(keys.len()));
     let mut remaining = target;
     let mut rest = &mut keys[..];
     while remaining > 0 && !rest.is_empty() {
-        let take = batch.min(rest.len());
-        if take < rest.len() {
-            rest.select_nth_unstable(take - 1);
-        }
+        let take = select_batch(rest, batch);
         let (head, tail) = rest.split_at_mut(take);
         head.sort_unstable();
-        for key in head.iter() {
+
+        // A run of equal scores is put in id order just before it is asked, while its
+        // caches are still in the processor's cache.
+        for run in head.chunk_by_mut(|a, b| a >> 64 == b >> 64) {
             if remaining == 0 {
                 break;
             }
-            let f = &factors[(*key as u64) as usize];
-            let bytes = f.held.min(remaining);
-            requests.push(EvictionRequest {
-                cache: f.id.to_string(),
-                bytes,
-            });
-            remaining -= bytes;
+            if run.len() > 1 {
+                run.sort_unstable_by(|a, b| entry_of(a).id.cmp(&entry_of(b).id));
+            }
+            for key in run.iter() {
+                if remaining == 0 {
+                    break;
+                }
+                let entry = entry_of(key);
+                let bytes = entry.bytes.min(remaining);
+                requests.push(EvictionRequest {
+                    cache: entry.id.clone(),
+                    bytes,
+                });
+                remaining -= bytes;
+            }
         }
         rest = tail;
         batch = batch.saturating_mul(2);
     }
     requests
+}
+
+/// Moves the `batch` smallest keys to the front of `keys`, with every other key whose score
+/// ties the largest of them, and returns how many were moved: no key left behind ties one
+/// taken, so ties can be put in id order within the batch.
+fn select_batch(keys: &mut [u128], batch: usize) -> usize {
+    let take = batch.clamp(1, keys.len());
+    if take == keys.len() {
+        return take;
+    }
+
+    keys.select_nth_unstable(take - 1);
+    let boundary = keys[take - 1] >> 64;
+    let mut end = take;
+    for i in take..keys.len() {
+        if keys[i] >> 64 == boundary {
+            keys.swap(end, i);
+            end += 1;
+        }
+    }
+    end
 }
 
 #[cfg(test)]
@@ -201,7 +322,7 @@ mod tests {
 
     fn entry(id: &str, cache_type: &str, bytes: u64, count: u64, last: u64) -> CacheEntry {
         CacheEntry {
-            id: id.to_string(),
+            id: id.into(),
             cache_type: cache_type.to_string(),
             bytes,
             access_count: count,
@@ -249,8 +370,8 @@ mod tests {
             entry("best", "frame_cache", 1, 10, 50),
         ];
         let ranked = rank_candidates(&scoring, caches.iter(), 50);
-        // worst: age 1, size 1, access 1, type 1 -> 1.0
-        assert_eq!(ranked[0].score, 1.0);
+        // worst: age 1, size 1, access 1, type 1 -> 1.0, give or take the last bit
+        assert!((ranked[0].score - 1.0).abs() < 1e-15);
         // best: age 0, size 0.01, access 0, type 1/3 -> (0.3*0.01 + 0.1/3) / 1.0
         assert!((ranked[1].score - (0.003 + 0.1 / 3.0)).abs() < 1e-12);
     }
@@ -275,6 +396,40 @@ mod plan_tests {
     use super::*;
     use crate::config::Config;
 
+    /// Large groups of equal scores straddle every batch boundary; registered in reverse id
+    /// order, with removals, so the registry's dense order is not the id order. The plan
+    /// must still be the full ranking's prefix, ties in id order.
+    #[test]
+    fn ties_across_batches_stay_in_id_order() {
+        let scoring = Config::default().scoring;
+        let mut registry = CacheRegistry::default();
+        for i in (0..4_000u64).rev() {
+            registry.upsert(CacheEntry {
+                id: format!("c{i:05}").into(),
+                cache_type: "frame_cache".to_string(),
+                bytes: 100 + (i % 3) * 100,
+                access_count: i % 2,
+                last_access_ms: 0,
+            });
+        }
+        for i in (0..4_000u64).step_by(7) {
+            registry.remove(&format!("c{i:05}"));
+        }
+        let ranked = rank_candidates(&scoring, registry.iter(), 1_000);
+        let total = registry.total_bytes();
+
+        for target in [1, 150, 20_000, 100_000, total / 3, total - 1, total] {
+            let requests = plan_requests(&scoring, &registry, &BTreeSet::new(), 1_000, target);
+            let mut remaining = target;
+            for (request, candidate) in requests.iter().zip(&ranked) {
+                assert_eq!(request.cache, candidate.entry.id, "target {target}");
+                assert_eq!(request.bytes, candidate.entry.bytes.min(remaining));
+                remaining -= request.bytes;
+            }
+            assert_eq!(remaining, 0, "target {target}");
+        }
+    }
+
     /// The partial selection gives exactly the prefix of the full ranking.
     #[test]
     fn plan_requests_follow_the_full_ranking() {
@@ -282,7 +437,7 @@ mod plan_tests {
         let types = ["frame_cache", "validation_cache", "resize_cache", "other"];
         let caches: Vec<CacheEntry> = (0..5_000u64)
             .map(|i| CacheEntry {
-                id: format!("c{i:05}"),
+                id: format!("c{i:05}").into(),
                 cache_type: types[(i % 4) as usize].to_string(),
                 bytes: (i * 7919) % 1000 + (i % 3),
                 access_count: (i * 31) % 17,
@@ -297,7 +452,7 @@ mod plan_tests {
             registry.upsert(cache.clone());
         }
         for target in [1, 500, 10_000, 300_000, total / 2, total, total + 5] {
-            let requests = plan_requests(&scoring, &registry, |_| false, 1_000, target);
+            let requests = plan_requests(&scoring, &registry, &BTreeSet::new(), 1_000, target);
             let mut remaining = target;
             for (request, candidate) in requests.iter().zip(&ranked) {
                 assert_eq!(request.cache, candidate.entry.id);

@@ -11,6 +11,7 @@ use crate::event::Event;
 use crate::monitor::{PressureMonitor, simulate_eviction};
 use crate::registry::CacheEntry;
 use crate::trace::{CacheChange, CacheUpdate, Record, TraceError, TraceErrorKind, parse_trace};
+use smol_str::SmolStr;
 
 /// Drives a [`PressureMonitor`] with trace records, running eviction plans as simulated
 /// caches would.
@@ -70,7 +71,7 @@ impl Replayer {
 
         let previous = self.monitor.caches().get(&update.id);
         let entry = CacheEntry {
-            id: update.id.clone(),
+            id: SmolStr::new(&update.id),
             cache_type: cache_type.clone(),
             bytes,
             access_count: access_count

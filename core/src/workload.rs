@@ -38,7 +38,7 @@ pub fn samples(n: usize) -> Vec<Sample> {
 pub fn caches(n: usize) -> Vec<CacheEntry> {
     (0..n as u64)
         .map(|i| CacheEntry {
-            id: format!("cache-{i:07}"),
+            id: format!("cache-{i:07}").into(),
             cache_type: TYPES[(i % 4) as usize].to_string(),
             bytes: (1 << 20) + (i * 7919 % 1000) * 4096,
             access_count: i * 31 % 100,

@@ -17,7 +17,7 @@ use mempressure_core::config::{DEFAULT_EXIT_BAND, Scoring, Weights};
 use mempressure_core::trace::{CacheChange, CacheUpdate, header_line, sample_line};
 use mempressure_core::{
     CacheEntry, CacheRegistry, Config, Event, EvictionOutcome, EvictionPlan, EvictionReport,
-    PressureLevel, PressureMonitor, Profile, Record, Replayer, Sample, TraceHeader,
+    PressureLevel, PressureMonitor, Profile, Record, Replayer, Sample, SmolStr, TraceHeader,
     priority::plan_requests, replay, replay_to_log,
 };
 use proptest::prelude::*;
@@ -582,7 +582,7 @@ struct PlanSeen {
     /// True for the first plan of a check, false for a follow-up for a shortfall.
     first_of_check: bool,
     /// Caches asked or reported on in earlier rounds of the same check.
-    asked_before: BTreeSet<String>,
+    asked_before: BTreeSet<SmolStr>,
 }
 
 /// Everything a run produced.
@@ -706,7 +706,7 @@ fn run_plan(
     }
     if let Some((id, bytes)) = reporting.volunteer {
         outcomes.push(EvictionOutcome {
-            cache: cache_id(id),
+            cache: cache_id(id).into(),
             freed_bytes: bytes,
             error: None,
         });
@@ -741,7 +741,7 @@ fn naive_plan(
     caches: &[CacheEntry],
     now_ms: u64,
     target: u64,
-) -> Vec<(String, u64)> {
+) -> Vec<(SmolStr, u64)> {
     let candidates: Vec<&CacheEntry> = caches.iter().filter(|c| c.bytes > 0).collect();
     let age = |c: &CacheEntry| now_ms.saturating_sub(c.last_access_ms) as f64;
     let max_of =
@@ -750,22 +750,32 @@ fn naive_plan(
     let max_bytes = max_of(&|c| c.bytes as f64);
     let max_count = max_of(&|c| c.access_count as f64);
     let max_type = max_of(&|c| scoring.type_priority(&c.cache_type));
-    let ratio = |v: f64, max: f64| if max > 0.0 { v / max } else { 0.0 };
+    // The formula of the module docs of `priority`, written out: reciprocals of the maxima,
+    // weights divided by their sum.
+    let inverse = |max: f64| if max > 0.0 { 1.0 / max } else { 0.0 };
+    let (i_age, i_bytes, i_count) = (inverse(max_age), inverse(max_bytes), inverse(max_count));
 
     let w = &scoring.weights;
+    let sum = w.age + w.size + w.access + w.type_;
     let mut scored: Vec<(f64, &CacheEntry)> = candidates
         .iter()
         .map(|c| {
-            let age_f = ratio(age(c), max_age);
-            let size_f = ratio(c.bytes as f64, max_bytes);
+            let age_f = age(c) * i_age;
+            let size_f = c.bytes as f64 * i_bytes;
             let access_f = if max_count > 0.0 {
-                1.0 - c.access_count as f64 / max_count
+                (1.0 - c.access_count as f64 * i_count).max(0.0)
             } else {
                 0.0
             };
-            let type_f = ratio(scoring.type_priority(&c.cache_type), max_type);
-            let score = (w.age * age_f + w.size * size_f + w.access * access_f + w.type_ * type_f)
-                / (w.age + w.size + w.access + w.type_);
+            let type_f = if max_type > 0.0 {
+                scoring.type_priority(&c.cache_type) / max_type
+            } else {
+                0.0
+            };
+            let score = w.age / sum * age_f
+                + w.size / sum * size_f
+                + w.access / sum * access_f
+                + w.type_ / sum * type_f;
             (score, *c)
         })
         .collect();
@@ -980,10 +990,14 @@ proptest! {
     }
 
     /// Candidates are ordered by score, ties broken by id: `plan_requests` asks exactly
-    /// what a naive reimplementation of README rules 4 and 5 asks.
+    /// what a naive reimplementation of README rules 4 and 5 asks, and ignores the caches
+    /// already asked. Removals move caches in the registry's dense storage, so its order is
+    /// not the id order.
     #[test]
     fn plans_follow_the_score_then_the_id(
         config in valid_config(),
+        removed in prop::collection::vec(0..48u8, 0..12),
+        asked in prop::collection::vec(0..48u8, 0..6),
         caches in prop::collection::vec(
             (
                 0..48u8,
@@ -1001,18 +1015,27 @@ proptest! {
         let mut registry = CacheRegistry::default();
         for (id, type_index, bytes, access_count, last_access_ms) in caches {
             registry.upsert(CacheEntry {
-                id: format!("c{id:02}"),
+                id: format!("c{id:02}").into(),
                 cache_type: types[type_index].to_string(),
                 bytes,
                 access_count,
                 last_access_ms,
             });
         }
-        let entries: Vec<CacheEntry> = registry.iter().cloned().collect();
+        for id in &removed {
+            registry.remove(&format!("c{id:02}"));
+        }
+        let asked: Vec<String> = asked.iter().map(|id| format!("c{id:02}")).collect();
+        let asked: BTreeSet<&str> = asked.iter().map(String::as_str).collect();
+        let entries: Vec<CacheEntry> = registry
+            .iter()
+            .filter(|c| !asked.contains(c.id.as_str()))
+            .cloned()
+            .collect();
         let target = (registry.total_bytes() as f64 * target_share) as u64;
 
-        let planned: Vec<(String, u64)> =
-            plan_requests(&config.scoring, &registry, |_| false, now_ms, target)
+        let planned: Vec<(SmolStr, u64)> =
+            plan_requests(&config.scoring, &registry, &asked, now_ms, target)
                 .into_iter()
                 .map(|r| (r.cache, r.bytes))
                 .collect();

@@ -805,7 +805,7 @@ fn run_plan(shared: &Shared, plan: &EvictionPlan) -> Vec<EvictionOutcome> {
     plan.requests
         .iter()
         .map(|request| {
-            let Some(cache) = caches.get(&request.cache) else {
+            let Some(cache) = caches.get(request.cache.as_str()) else {
                 let error = Some("the cache was removed before it could be asked".to_string());
                 return EvictionOutcome {
                     cache: request.cache.clone(),

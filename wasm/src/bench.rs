@@ -6,6 +6,7 @@
 //! runs only what the native criterion bench times.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 
 use mempressure_core::priority::plan_requests;
 use mempressure_core::{Config, PressureMonitor, Sample, workload};
@@ -49,7 +50,14 @@ pub fn bench_planning() -> usize {
     PLANNER.with(|p| {
         let planner = p.borrow();
         let (monitor, target) = planner.as_ref().expect("__benchSetupPlanning runs first");
-        plan_requests(&scoring, monitor.caches(), |_| false, 60_000, *target).len()
+        plan_requests(
+            &scoring,
+            monitor.caches(),
+            &BTreeSet::new(),
+            60_000,
+            *target,
+        )
+        .len()
     })
 }
 

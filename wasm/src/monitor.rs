@@ -11,7 +11,7 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Reflect};
 use mempressure_core::{
-    CacheEntry, EvictionOutcome, EvictionPlan, EvictionReport, PressureMonitor, Sample,
+    CacheEntry, EvictionOutcome, EvictionPlan, EvictionReport, PressureMonitor, Sample, SmolStr,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -538,7 +538,7 @@ fn run_plan(
     plan: &EvictionPlan,
     errors: &mut Vec<String>,
 ) -> Vec<EvictionOutcome> {
-    let callbacks: Vec<(String, u64, Option<Function>)> = {
+    let callbacks: Vec<(SmolStr, u64, Option<Function>)> = {
         let state = inner.borrow();
         plan.requests
             .iter()
@@ -546,7 +546,7 @@ fn run_plan(
                 (
                     r.cache.clone(),
                     r.bytes,
-                    state.caches.get(&r.cache).map(|c| c.evict.clone()),
+                    state.caches.get(r.cache.as_str()).map(|c| c.evict.clone()),
                 )
             })
             .collect()
