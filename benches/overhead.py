@@ -12,11 +12,13 @@ the same time, and reads from /proc what each process uses:
   process from before `exec`.)
 
 The process without a monitor is the baseline; what the others use above it is the
-monitor's.
+monitor's. Two more processes give the floor at each interval: a thread that only reads
+the files the sampler reads (kept descriptors, a direct parse, as the sampling bench's
+floor) and sleeps, which is what the kernel's side of sampling costs at that interval.
 
     overhead.py BINARY [--seconds 20] [--warmup 2] [--out FILE]
 
-The three processes run side by side (they sleep; the machine's cores are not the
+The five processes run side by side (they sleep; the machine's cores are not the
 limit), so the whole measurement takes about --seconds.
 """
 
@@ -27,7 +29,13 @@ import subprocess
 import sys
 import time
 
-RUNS = [("none", None), ("1s", "1s"), ("100ms", "100ms")]
+RUNS = [
+    ("none", None),
+    ("1s", "1s"),
+    ("100ms", "100ms"),
+    ("floor 1s", "floor:1s"),
+    ("floor 100ms", "floor:100ms"),
+]
 
 
 def run_ns(pid):
@@ -95,7 +103,7 @@ def main():
 
     runs = measure(args.binary, args.seconds, args.warmup)
     base = runs["none"]
-    result = {"seconds": args.seconds, "runs": runs, "monitor": {}}
+    result = {"seconds": args.seconds, "runs": runs, "monitor": {}, "floor": {}}
     for name in ("1s", "100ms"):
         run = runs[name]
         steady = max(run["steady_cpu_s_per_s"] - base["steady_cpu_s_per_s"], 0.0)
@@ -105,6 +113,12 @@ def main():
             "percent_of_one_core": steady * 100,
             "total_cpu_s_with_start": total,
             "rss_added_kib": run["vm_hwm_kib"] - base["vm_hwm_kib"],
+        }
+        floor = runs[f"floor {name}"]
+        floor_steady = max(floor["steady_cpu_s_per_s"] - base["steady_cpu_s_per_s"], 0.0)
+        result["floor"][name] = {
+            "cpu_s_per_minute": floor_steady * 60,
+            "percent_of_one_core": floor_steady * 100,
         }
 
     text = json.dumps(result, indent=2)

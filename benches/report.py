@@ -156,6 +156,17 @@ def build_rows(crit, results):
             f"{pct:.4f}% of one core",
             verdict(pct < 0.01) if name == "1s" else "—",
         ))
+        floor = over.get("floor", {}).get(name)
+        if floor:
+            rows.append((
+                f"floor at {name}: only reading the sampler's files",
+                f"{floor['cpu_s_per_minute'] * 1e3:.2f} ms CPU/min",
+                "(the limit)",
+                f"{floor['percent_of_one_core']:.4f}% of one core; the monitor is "
+                f"{pct / floor['percent_of_one_core']:.1f}× this"
+                if floor["percent_of_one_core"] > 0 else "below the clock's resolution",
+                "—",
+            ))
     if over.get("monitor"):
         added = max(m["rss_added_kib"] for m in over["monitor"].values())
         rows.append((
