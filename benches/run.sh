@@ -53,9 +53,19 @@ if "${wasm_opt[@]}" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
 else
   echo "(wasm-opt is not available; its row is left out)"
 fi
+# The floor: the package's libraries on one small struct, with no logic of ours
+# (benches/wasm-skeleton), built and bound the same way.
+cargo build -q -p mempressure-wasm-skeleton --target wasm32-unknown-unknown --profile wasm-release
+rm -rf "$results/skeleton"
+wasm-bindgen --target web --out-dir "$results/skeleton" --out-name skeleton \
+  --remove-name-section --remove-producers-section \
+  "$target/wasm32-unknown-unknown/wasm-release/mempressure_wasm_skeleton.wasm"
+skeleton_raw=$(wc -c < "$results/skeleton/skeleton_bg.wasm")
+skeleton_gz=$(gzip -9 -c "$results/skeleton/skeleton_bg.wasm" | wc -c)
 cat > "$results/size.json" <<JSON
 { "raw_bytes": $raw, "gzip_bytes": $gz,
-  "wasm_opt_raw_bytes": $opt_raw, "wasm_opt_gzip_bytes": $opt_gz }
+  "wasm_opt_raw_bytes": $opt_raw, "wasm_opt_gzip_bytes": $opt_gz,
+  "skeleton_raw_bytes": $skeleton_raw, "skeleton_gzip_bytes": $skeleton_gz }
 JSON
 
 echo "== wasm in Node: core step, planning, replay"
