@@ -94,6 +94,17 @@ def build_rows(crit, results):
         f"10k → 100k: {plan[100_000] / plan[10_000]:.1f}×",
         verdict(growth <= 12),
     ))
+    floor_path = Path(crit) / "planning_floor" / "1000000" / "new" / "estimates.json"
+    if floor_path.exists():
+        read_100k = criterion_ns(crit, "planning_floor", "100000")
+        read_1m = criterion_ns(crit, "planning_floor", "1000000")
+        rows.append((
+            "one read of planning's input (32 B per cache), 100k → 1M",
+            f"{read_1m / read_100k:.1f}×",
+            "(the floor under the growth)",
+            f"{fmt_time(read_100k)} → {fmt_time(read_1m)}; a plan reads it twice",
+            "—",
+        ))
     for n in (100_000, 1_000_000):
         w = wasm.get("planning", {}).get(str(n), {}).get("ms")
         if w:

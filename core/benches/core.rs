@@ -59,6 +59,33 @@ fn planning(c: &mut Criterion) {
     group.finish();
 }
 
+/// The floor under planning's growth: one pass that reads `n` records of 32 bytes (what
+/// planning reads per cache in each of its two passes) and does nothing else. From 100k to
+/// 1M records the input leaves the processor's caches, so this alone grows more than 10
+/// times.
+fn planning_floor(c: &mut Criterion) {
+    let sizes: &[usize] = if smoke() {
+        &[1_000]
+    } else {
+        &[100_000, 1_000_000]
+    };
+    let mut group = c.benchmark_group("planning_floor");
+    group.sample_size(10);
+    for &n in sizes {
+        let records: Vec<[u64; 4]> = (0..n as u64).map(|i| [i, i * 3, i * 7, i % 4]).collect();
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                let records = black_box(&records);
+                records.iter().fold(0u64, |sum, r| {
+                    sum.wrapping_add(r[0] ^ r[1]).wrapping_add(r[2] ^ r[3])
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
 fn replay(c: &mut Criterion) {
     let n = if smoke() { 2_000 } else { 200_000 };
     let text = workload::trace_text(n);
@@ -72,5 +99,5 @@ fn replay(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, core_step, planning, replay);
+criterion_group!(benches, core_step, planning, planning_floor, replay);
 criterion_main!(benches);

@@ -518,3 +518,79 @@ fn freed_bytes_past_u64_max_in_all_do_not_overflow() {
     assert_eq!(eviction.requests.len(), 2);
     assert_eq!(eviction.freed_bytes, u64::MAX);
 }
+
+/// Outcomes may come in any order: each request takes the first outcome of its cache, and
+/// a second outcome of the same cache, or one of a cache not asked, still counts what it
+/// freed (at most what the cache still holds), after the requests, in id order.
+#[test]
+fn a_report_in_another_order_matches_each_request_to_its_cache() {
+    let mut monitor = PressureMonitor::new(Config::default()).unwrap();
+    for i in 0..300u64 {
+        let entry = CacheEntry::new(&format!("c{i:03}"), "frame_cache", MIB + i, 0);
+        monitor.register_cache(0, entry).unwrap();
+    }
+    monitor.handle_sample(Sample::new(0, 100, 1)).unwrap();
+    let plan = loop {
+        if let Some(Event::EvictionPlanned(plan)) = monitor.poll_event() {
+            break plan;
+        }
+    };
+    assert!(plan.requests.len() > 100);
+    let asked = plan.requests.len();
+
+    // Reversed, with a second outcome for the first request and one for a cache not asked.
+    let unasked = monitor
+        .caches()
+        .iter()
+        .find(|c| plan.requests.iter().all(|r| r.cache != c.id))
+        .map(|c| c.id.clone())
+        .unwrap();
+    let outcome = |cache: &SmolStr, freed_bytes| EvictionOutcome {
+        cache: cache.clone(),
+        freed_bytes,
+        error: None,
+    };
+    let mut outcomes: Vec<EvictionOutcome> = plan
+        .requests
+        .iter()
+        .map(|r| outcome(&r.cache, r.bytes / 2))
+        .rev()
+        .collect();
+    outcomes.push(outcome(&plan.requests[0].cache, u64::MAX));
+    outcomes.insert(0, outcome(&unasked, 1));
+    let first_held = monitor.caches().get(&plan.requests[0].cache).unwrap().bytes;
+    let report = EvictionReport {
+        plan_id: plan.id,
+        outcomes,
+    };
+    monitor.handle_eviction_report(report).unwrap();
+
+    // Half of each request was freed: the shortfall is asked of other caches first.
+    let eviction = loop {
+        match monitor.poll_event() {
+            Some(Event::EvictionPlanned(next)) => {
+                monitor
+                    .handle_eviction_report(simulate_eviction(&next))
+                    .unwrap();
+            }
+            Some(Event::Evict(eviction)) => break eviction,
+            Some(_) => {}
+            None => panic!("no evict event"),
+        }
+    };
+    for (result, request) in eviction.requests.iter().zip(&plan.requests) {
+        assert_eq!(result.cache, request.cache);
+        assert_eq!(result.freed_bytes, request.bytes / 2, "{}", request.cache);
+    }
+    let extra: Vec<(&str, u64, u64)> = eviction.requests[asked..asked + 2]
+        .iter()
+        .map(|r| (r.cache.as_str(), r.bytes, r.freed_bytes))
+        .collect();
+    let first = &plan.requests[0];
+    let mut expected = vec![
+        (first.cache.as_str(), 0, first_held - first.bytes / 2),
+        (unasked.as_str(), 0, 1),
+    ];
+    expected.sort();
+    assert_eq!(extra, expected);
+}
