@@ -196,34 +196,29 @@ def build_rows(crit, results):
             verdict(added < 1024),
         ))
 
-    # 6. wasm size.
+    # 6. wasm size: the package, a wasm-opt copy of it, and the libraries alone.
+    def size_row(name, raw, gz, target, result):
+        return (
+            name,
+            f"{raw / 1e3:.0f} KB raw, {gz / 1e3:.0f} KB gzipped",
+            target,
+            f"{raw / 150e3:.2f}× / {gz / 60e3:.2f}× the target",
+            result,
+        )
+
     if size:
         raw, gz = size["raw_bytes"], size["gzip_bytes"]
-        rows.append((
-            "wasm size (release package)",
-            f"{raw / 1e3:.0f} KB raw, {gz / 1e3:.0f} KB gzipped",
-            "≤ 150 KB raw, ≤ 60 KB gzipped",
-            f"{raw / 150e3:.2f}× / {gz / 60e3:.2f}× the target",
-            verdict(raw <= 150e3, gz <= 60e3),
-        ))
+        rows.append(size_row("wasm size (release package)", raw, gz,
+                             "≤ 150 KB raw, ≤ 60 KB gzipped",
+                             verdict(raw <= 150e3, gz <= 60e3)))
         if size.get("wasm_opt_raw_bytes"):
-            raw, gz = size["wasm_opt_raw_bytes"], size["wasm_opt_gzip_bytes"]
-            rows.append((
-                "wasm size after `wasm-opt -Oz` (a copy; not the package)",
-                f"{raw / 1e3:.0f} KB raw, {gz / 1e3:.0f} KB gzipped",
-                "(what it would give)",
-                f"{raw / 150e3:.2f}× / {gz / 60e3:.2f}× the target",
-                "—",
-            ))
+            rows.append(size_row("wasm size after `wasm-opt -Oz` (a copy; not the package)",
+                                 size["wasm_opt_raw_bytes"], size["wasm_opt_gzip_bytes"],
+                                 "(what it would give)", "—"))
         if size.get("skeleton_raw_bytes"):
-            raw, gz = size["skeleton_raw_bytes"], size["skeleton_gzip_bytes"]
-            rows.append((
+            rows.append(size_row(
                 "wasm size of the package's libraries alone (one struct, no logic)",
-                f"{raw / 1e3:.0f} KB raw, {gz / 1e3:.0f} KB gzipped",
-                "(the floor)",
-                f"{raw / 150e3:.2f}× / {gz / 60e3:.2f}× the target",
-                "—",
-            ))
+                size["skeleton_raw_bytes"], size["skeleton_gzip_bytes"], "(the floor)", "—"))
     return rows, ref.get("warnings", [])
 
 
