@@ -238,8 +238,8 @@ pub fn plan_requests(
         return Vec::new();
     }
 
-    // Scores are never negative, where f64 bits order like the numbers; `!bits` puts the highest
-    // score first.
+    // Scores are never negative, and the bits of non-negative f64s order like the numbers;
+    // `!bits` puts the highest score first.
     let scorer = Scorer::new(scoring, &max);
     let type_terms: Vec<f64> = priorities.iter().map(|&p| scorer.type_term(p)).collect();
     let mut keys: Vec<u128> = Vec::with_capacity(count as usize);

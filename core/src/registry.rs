@@ -56,7 +56,7 @@ pub struct TypeBreakdown {
 /// What eviction planning reads of one cache: a copy of its numbers and the index of its
 /// type in the registry's type table, kept apart from its strings.
 ///
-/// A scoring pass over a million caches then reads 32 MB instead of the 80 MB that the
+/// A scoring pass over a million caches then reads 32 MB instead of the 72 MB that the
 /// full entries take. The registry keeps each copy equal to its entry.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Hot {
