@@ -151,6 +151,8 @@ pub struct PressureMonitor {
     /// The level stall pressure gives on its own, with hysteresis.
     psi_level: PressureLevel,
     trend: TrendEstimator,
+    /// `config.trend.horizon_ms` in seconds, worked out once: the config never changes.
+    horizon_s: f64,
     seconds_to_exhaustion: Option<f64>,
     relief_watch: Option<ReliefWatch>,
     cooldown_waived: bool,
@@ -166,6 +168,7 @@ impl PressureMonitor {
     pub fn new(config: Config) -> Result<PressureMonitor, ConfigError> {
         config.validate()?;
         Ok(PressureMonitor {
+            horizon_s: config.trend.horizon_ms as f64 / 1000.0,
             config,
             level: PressureLevel::Normal,
             now_ms: None,
@@ -482,10 +485,9 @@ impl PressureMonitor {
 
         // Faster while it matters: at warning or above, or while usage rises toward the
         // emergency threshold within four trend horizons.
-        let horizon_s = self.config.trend.horizon_ms as f64 / 1000.0;
         let rising = self
             .seconds_to_exhaustion
-            .is_some_and(|s| s < 4.0 * horizon_s);
+            .is_some_and(|s| s < 4.0 * self.horizon_s);
         let sample_due = if self.level >= PressureLevel::Warning || rising {
             Timeout {
                 at_ms: last
@@ -558,8 +560,9 @@ impl PressureMonitor {
         self.seconds_to_exhaustion =
             self.trend
                 .seconds_to(config.thresholds.emergency, usage, smoothing);
-        let horizon_s = config.trend.horizon_ms as f64 / 1000.0;
-        let predicted = self.seconds_to_exhaustion.is_some_and(|s| s < horizon_s);
+        let predicted = self
+            .seconds_to_exhaustion
+            .is_some_and(|s| s < self.horizon_s);
         let by_trend = if config.trend.enabled && predicted {
             by_threshold.step_up().min(PressureLevel::Critical)
         } else {

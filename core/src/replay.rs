@@ -10,7 +10,7 @@ use crate::error::{ConfigError, InputError};
 use crate::event::Event;
 use crate::monitor::{PressureMonitor, simulate_eviction};
 use crate::registry::CacheEntry;
-use crate::trace::{CacheChange, CacheUpdate, Record, TraceError, TraceErrorKind, parse_trace};
+use crate::trace::{CacheChange, CacheUpdate, Record, TraceError, TraceErrorKind, trace_records};
 use smol_str::SmolStr;
 
 /// Drives a [`PressureMonitor`] with trace records, running eviction plans as simulated
@@ -111,14 +111,17 @@ impl std::error::Error for ReplayError {}
 /// # Errors
 /// [`ReplayError`] naming the config field or the trace line at fault.
 pub fn replay(trace_text: &str, config: &Config) -> Result<Vec<Event>, ReplayError> {
-    let (_, records) = parse_trace(trace_text).map_err(ReplayError::Trace)?;
+    let (_, records) = trace_records(trace_text).map_err(ReplayError::Trace)?;
     let mut replayer = Replayer::new(config.clone()).map_err(ReplayError::Config)?;
 
+    // Each record is fed as it is read: the first faulty line, whether it does not parse
+    // or the monitor refuses it, is the error.
     let mut events = Vec::new();
-    for (line, record) in &records {
-        replayer.feed(record, &mut events).map_err(|e| {
+    for record in records {
+        let (line, record) = record.map_err(ReplayError::Trace)?;
+        replayer.feed(&record, &mut events).map_err(|e| {
             ReplayError::Trace(TraceError {
-                line: *line,
+                line,
                 kind: TraceErrorKind::Input(e),
             })
         })?;

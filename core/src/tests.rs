@@ -594,3 +594,24 @@ fn a_report_in_another_order_matches_each_request_to_its_cache() {
     expected.sort();
     assert_eq!(extra, expected);
 }
+
+/// Replay feeds each record as it is read, so its error is the first faulty line, even when
+/// a later line would not parse.
+#[test]
+fn replay_reports_the_first_faulty_line_of_either_kind() {
+    let text = "{\"format\":\"mempressure-trace\",\"version\":1}\n\
+                {\"t_ms\":100,\"total\":100,\"available\":50}\n\
+                {\"t_ms\":50,\"total\":100,\"available\":50}\n\
+                {\"t_ms\":200,\"total\":\"many\",\"available\":50}\n";
+    let Err(ReplayError::Trace(error)) = replay(text, &Config::default()) else {
+        panic!("the trace is faulty")
+    };
+    assert_eq!(error.line, 3);
+    assert!(error.to_string().contains("time went backwards"), "{error}");
+
+    let (_, records) = trace_records(text).unwrap();
+    let lines: Vec<Result<usize, usize>> = records
+        .map(|r| r.map(|(line, _)| line).map_err(|e| e.line))
+        .collect();
+    assert_eq!(lines, [Ok(2), Ok(3), Err(4)]);
+}

@@ -346,6 +346,25 @@ pub fn parse_record(line: &str) -> Result<Record, TraceErrorKind> {
 /// # Errors
 /// The first faulty line's [`TraceError`].
 pub fn parse_trace(text: &str) -> Result<(TraceHeader, Vec<(usize, Record)>), TraceError> {
+    let (header, records) = trace_records(text)?;
+    Ok((header, records.collect::<Result<_, _>>()?))
+}
+
+/// The header of a trace's text, and its records one by one, each with its line number:
+/// what [`parse_trace`] collects, for a caller that handles each record as it is read
+/// (replay does, and so never holds a long trace's records all at once).
+///
+/// # Errors
+/// The header's [`TraceError`]; each faulty record line yields its own.
+pub fn trace_records(
+    text: &str,
+) -> Result<
+    (
+        TraceHeader,
+        impl Iterator<Item = Result<(usize, Record), TraceError>>,
+    ),
+    TraceError,
+> {
     let mut lines = text.lines().enumerate().map(|(i, line)| (i + 1, line));
     let header = match lines.next() {
         Some((line, text)) => parse_header(text).map_err(|kind| TraceError { line, kind })?,
@@ -363,8 +382,7 @@ pub fn parse_trace(text: &str) -> Result<(TraceHeader, Vec<(usize, Record)>), Tr
             parse_record(text)
                 .map(|r| (line, r))
                 .map_err(|kind| TraceError { line, kind })
-        })
-        .collect::<Result<_, _>>()?;
+        });
     Ok((header, records))
 }
 

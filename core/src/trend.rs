@@ -18,6 +18,27 @@ pub struct TrendEstimator {
     /// Milliseconds of samples the slope has seen; the estimate waits for one smoothing
     /// period before it speaks.
     seen_ms: u64,
+    /// What the last step's interval gave, kept for the next step with the same interval.
+    #[serde(skip)]
+    step: StepMemo,
+}
+
+/// The interval in seconds and the weight of the last step, for its interval and smoothing.
+///
+/// Samples usually come at a fixed interval: the two divisions that turn an interval into
+/// these are then done once, not per sample, with the very same results. A cache, not
+/// state: it never makes two estimators unequal.
+#[derive(Debug, Clone, Copy, Default)]
+struct StepMemo {
+    key: Option<(u64, u64)>,
+    dt_s: f64,
+    weight: f64,
+}
+
+impl PartialEq for StepMemo {
+    fn eq(&self, _: &StepMemo) -> bool {
+        true
+    }
 }
 
 impl TrendEstimator {
@@ -26,10 +47,17 @@ impl TrendEstimator {
         if let Some((t0, u0)) = self.previous
             && t_ms > t0
         {
-            let dt_ms = (t_ms - t0) as f64;
-            let instant = (usage - u0) / (dt_ms / 1000.0);
-            let weight = dt_ms / (dt_ms + smoothing_ms as f64);
-            self.slope_per_s += weight * (instant - self.slope_per_s);
+            let key = (t_ms - t0, smoothing_ms);
+            if self.step.key != Some(key) {
+                let dt_ms = key.0 as f64;
+                self.step = StepMemo {
+                    key: Some(key),
+                    dt_s: dt_ms / 1000.0,
+                    weight: dt_ms / (dt_ms + smoothing_ms as f64),
+                };
+            }
+            let instant = (usage - u0) / self.step.dt_s;
+            self.slope_per_s += self.step.weight * (instant - self.slope_per_s);
             self.seen_ms = self.seen_ms.saturating_add(t_ms - t0);
         }
         self.previous = Some((t_ms, usage));
