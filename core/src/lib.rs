@@ -71,7 +71,7 @@ pub use replay::{ReplayError, Replayer, replay, replay_to_log};
 pub use sample::Sample;
 /// The string type of cache ids: [`CacheEntry::id`] and the `cache` of plans and reports.
 pub use smol_str::SmolStr;
-pub use trace::{Record, TraceError, TraceHeader, parse_trace, trace_records};
+pub use trace::{Record, TraceError, TraceHeader, TraceRecords, parse_trace, trace_records};
 
 #[cfg(test)]
 mod tests;

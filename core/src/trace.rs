@@ -356,18 +356,10 @@ pub fn parse_trace(text: &str) -> Result<(TraceHeader, Vec<(usize, Record)>), Tr
 ///
 /// # Errors
 /// The header's [`TraceError`]; each faulty record line yields its own.
-pub fn trace_records(
-    text: &str,
-) -> Result<
-    (
-        TraceHeader,
-        impl Iterator<Item = Result<(usize, Record), TraceError>>,
-    ),
-    TraceError,
-> {
-    let mut lines = text.lines().enumerate().map(|(i, line)| (i + 1, line));
+pub fn trace_records(text: &str) -> Result<(TraceHeader, TraceRecords<'_>), TraceError> {
+    let mut lines = text.lines().enumerate();
     let header = match lines.next() {
-        Some((line, text)) => parse_header(text).map_err(|kind| TraceError { line, kind })?,
+        Some((i, text)) => parse_header(text).map_err(|kind| TraceError { line: i + 1, kind })?,
         None => {
             return Err(TraceError {
                 line: 1,
@@ -375,15 +367,27 @@ pub fn trace_records(
             });
         }
     };
+    Ok((header, TraceRecords { lines }))
+}
 
-    let records = lines
-        .filter(|(_, text)| !text.trim().is_empty())
-        .map(|(line, text)| {
+/// The records of a trace after its header, from [`trace_records`]: each with its line
+/// number, or the [`TraceError`] of its line. Blank lines are skipped.
+pub struct TraceRecords<'a> {
+    lines: std::iter::Enumerate<std::str::Lines<'a>>,
+}
+
+impl Iterator for TraceRecords<'_> {
+    type Item = Result<(usize, Record), TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (i, text) = self.lines.find(|(_, text)| !text.trim().is_empty())?;
+        let line = i + 1;
+        Some(
             parse_record(text)
                 .map(|r| (line, r))
-                .map_err(|kind| TraceError { line, kind })
-        });
-    Ok((header, records))
+                .map_err(|kind| TraceError { line, kind }),
+        )
+    }
 }
 
 /// Writes a sample as one trace line (no newline).
