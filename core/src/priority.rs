@@ -13,7 +13,7 @@
 //!            where W = w_age + w_size + w_access + w_type, summed left to right
 //! ```
 //!
-//! We depart from the reference design's `value / max` in one way, for speed: each maximum's
+//! We depart from the reference design's `value / max` for speed: each maximum's
 //! reciprocal and each weight over `W` is worked out once per plan, so that scoring a cache
 //! costs multiplications and no division (a division costs several times a multiplication,
 //! and a million of them dominated a plan). The results may differ from the divided ones in
