@@ -557,7 +557,8 @@ impl Config {
             return Err(ConfigError::Invalid {
                 field: "sampling.elevated_interval".to_string(),
                 message: format!(
-                    "{} is longer than sample_interval ({}): sampling under pressure would be slower",
+                    "{} is longer than sample_interval ({}): \
+                     sampling under pressure would be slower",
                     crate::format_duration_ms(self.sampling.elevated_interval_ms),
                     crate::format_duration_ms(self.sample_interval_ms)
                 ),
@@ -1172,9 +1173,10 @@ type_priorities = { validation_cache = 3.0, resize_cache = 2.0, frame_cache = 1.
 
     #[test]
     fn json_uses_the_same_keys() {
-        let config = Config::from_json_str(
-            r#"{"profile":"development","sample_interval":"500ms","scoring":{"type_priorities":{"thumbs":5}}}"#,
-        )
+        let config = Config::from_json_str(concat!(
+            r#"{"profile":"development","sample_interval":"500ms","#,
+            r#""scoring":{"type_priorities":{"thumbs":5}}}"#,
+        ))
         .unwrap();
         assert_eq!(config.sample_interval_ms, 500);
         assert_eq!(config.scoring.type_priority("thumbs"), 5.0);
@@ -1186,7 +1188,10 @@ type_priorities = { validation_cache = 3.0, resize_cache = 2.0, frame_cache = 1.
     /// read back one unit in the last place off, so a config did not survive JSON.
     #[test]
     fn json_numbers_read_back_exactly() {
-        let text = r#"{"thresholds":{"warning":0.5,"critical":0.6720869870141526,"emergency":0.9902744926567945}}"#;
+        let text = concat!(
+            r#"{"thresholds":{"warning":0.5,"critical":0.6720869870141526,"#,
+            r#""emergency":0.9902744926567945}}"#,
+        );
         let config = Config::from_json_str(text).unwrap();
         assert_eq!(config.thresholds.emergency, 0.9902744926567945);
         let json = serde_json::to_string(&config).unwrap();

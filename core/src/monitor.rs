@@ -87,17 +87,16 @@ struct Pending {
     sample: Sample,
     target_bytes: u64,
     results: Vec<EvictionResult>,
-    /// What each asked cache held when it was asked: the most it can be counted as freeing
-    /// if it removed itself before the report came back.
-    held_bytes: BTreeMap<SmolStr, u64>,
+    /// What the cache of each of the plan's requests held when it was asked, in request
+    /// order: the most it can be counted as freeing if it removed itself before the report
+    /// came back.
+    held_bytes: Vec<u64>,
 }
 
 impl Pending {
     fn remember_held(&mut self, caches: &CacheRegistry) {
-        for request in &self.plan.requests {
-            let held = caches.get(&request.cache).map_or(0, |c| c.bytes);
-            self.held_bytes.insert(request.cache.clone(), held);
-        }
+        let held = |cache: &SmolStr| caches.get(cache).map_or(0, |c| c.bytes);
+        self.held_bytes = self.plan.requests.iter().map(|r| held(&r.cache)).collect();
     }
 }
 
@@ -246,7 +245,7 @@ impl PressureMonitor {
                     sample,
                     target_bytes,
                     results: Vec::new(),
-                    held_bytes: BTreeMap::new(),
+                    held_bytes: Vec::new(),
                 };
                 pending.remember_held(&self.caches);
                 self.pending = Some(pending);
@@ -305,7 +304,7 @@ impl PressureMonitor {
             report.outcomes.into_iter().map(Some).collect();
         let mut by_cache: Vec<usize> = (0..ids.len()).collect();
         by_cache.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
-        for request in &pending.plan.requests {
+        for (request, &held) in pending.plan.requests.iter().zip(&pending.held_bytes) {
             let first = by_cache.partition_point(|&i| ids[i] < request.cache);
             let outcome = by_cache
                 .get(first)
@@ -318,7 +317,7 @@ impl PressureMonitor {
             let freed_bytes = match self.caches.get(&request.cache) {
                 Some(_) => self.caches.subtract(&request.cache, reported),
                 // Removed while evicting: what it reported, at most what it held when asked.
-                None => reported.min(pending.held_bytes.get(&request.cache).copied().unwrap_or(0)),
+                None => reported.min(held),
             };
             let cache = request.cache.clone();
             pending.results.push(EvictionResult {

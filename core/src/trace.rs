@@ -336,7 +336,8 @@ pub fn parse_record(line: &str) -> Result<Record, TraceErrorKind> {
 /// The records of a trace's text, each with its line number, after checking the header.
 ///
 /// ```
-/// let text = "{\"format\":\"mempressure-trace\",\"version\":1}\n{\"t_ms\":0,\"total\":10,\"available\":5}\n";
+/// let text = "{\"format\":\"mempressure-trace\",\"version\":1}\n\
+///             {\"t_ms\":0,\"total\":10,\"available\":5}\n";
 /// let (header, records) = mempressure_core::parse_trace(text).unwrap();
 /// assert_eq!(header.version, 1);
 /// assert_eq!(records.len(), 1);
@@ -413,7 +414,8 @@ mod tests {
     #[test]
     fn reads_samples_and_cache_updates() {
         let text = format!(
-            "{HEADER}{{\"t_ms\":0,\"total\":100,\"available\":40,\"process\":7,\"host_total\":9}}\n\n\
+            "{HEADER}{{\"t_ms\":0,\"total\":100,\"available\":40,\
+             \"process\":7,\"host_total\":9}}\n\n\
              {{\"t_ms\":5,\"cache\":{{\"id\":\"f\",\"type\":\"frame_cache\",\"bytes\":10}}}}\n\
              {{\"t_ms\":6,\"cache\":{{\"id\":\"f\",\"bytes\":0,\"remove\":true}}}}\n"
         );

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A smoothed usage slope.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct TrendEstimator {
     previous: Option<(u64, f64)>,
     slope_per_s: f64,
@@ -26,8 +26,7 @@ pub struct TrendEstimator {
 /// The interval in seconds and the weight of the last step, for its interval and smoothing.
 ///
 /// Samples usually come at a fixed interval: the two divisions that turn an interval into
-/// these are then done once, not per sample, with the very same results. A cache, not
-/// state: it never makes two estimators unequal.
+/// these are then done once, not per sample, with the very same results.
 #[derive(Debug, Clone, Copy, Default)]
 struct StepMemo {
     key: Option<(u64, u64)>,
@@ -35,9 +34,11 @@ struct StepMemo {
     weight: f64,
 }
 
-impl PartialEq for StepMemo {
-    fn eq(&self, _: &StepMemo) -> bool {
-        true
+/// Two estimators are equal when their state is: the kept step is a cache.
+impl PartialEq for TrendEstimator {
+    fn eq(&self, other: &TrendEstimator) -> bool {
+        (self.previous, self.slope_per_s, self.seen_ms)
+            == (other.previous, other.slope_per_s, other.seen_ms)
     }
 }
 
@@ -133,5 +134,29 @@ mod tests {
         assert!((slope - 0.005).abs() < 0.005 * 0.003, "{slope}");
         let left = trend.seconds_to(0.95, 0.5, 10_000).unwrap();
         assert!((left - 90.0).abs() < 90.0 * 0.003, "{left}");
+    }
+
+    /// The kept step gives the bits of the formula worked out afresh at every step, over
+    /// intervals that repeat, change, and come back, and a smoothing that changes.
+    #[test]
+    fn the_kept_step_changes_no_bit() {
+        let mut trend = TrendEstimator::default();
+        let (mut slope, mut previous) = (0.0f64, None::<(u64, f64)>);
+        let mut t_ms = 0u64;
+        for i in 0..400u64 {
+            t_ms += [100, 100, 100, 250, 100, 7][(i % 6) as usize];
+            let usage = 0.5 + ((i * 7919) % 1000) as f64 / 4000.0;
+            let smoothing_ms = if i < 200 { 5_000 } else { 3_000 };
+            trend.push(t_ms, usage, smoothing_ms);
+
+            if let Some((t0, u0)) = previous {
+                let dt_ms = (t_ms - t0) as f64;
+                let instant = (usage - u0) / (dt_ms / 1000.0);
+                let weight = dt_ms / (dt_ms + smoothing_ms as f64);
+                slope += weight * (instant - slope);
+            }
+            previous = Some((t_ms, usage));
+            assert_eq!(trend.slope_per_s.to_bits(), slope.to_bits(), "step {i}");
+        }
     }
 }

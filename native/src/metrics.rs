@@ -11,14 +11,16 @@
 //! | `mempressure_level_state` (1 for the current level, 0 for the others) | gauge | `level` |
 //! | `mempressure_cache_bytes`, `mempressure_cache_count` | gauge | `cache_type` |
 //! | `mempressure_pressure_events_total` (level entered) | counter | `level` |
-//! | `mempressure_evictions_total`, `mempressure_evicted_bytes_total`, `mempressure_eviction_target_bytes_total` | counter | `cache_type` |
+//! | `mempressure_evictions_total`, `mempressure_evicted_bytes_total` | counter | `cache_type` |
+//! | `mempressure_eviction_target_bytes_total` | counter | `cache_type` |
 //! | `mempressure_eviction_failures_total` | counter | |
 //! | `mempressure_alerts_total` | counter | `level` |
 //! | `mempressure_sample_failures_total`, `mempressure_slow_samples_total` | counter | |
 //! | `mempressure_sample_duration_seconds` | histogram | |
 //! | `mempressure_last_sample_timestamp_seconds` | gauge | |
 //! | `mempressure_seconds_to_exhaustion` (absent while usage is not rising) | gauge | |
-//! | `mempressure_memory_stall_some_ratio`, `..._full_ratio` (PSI avg10, absent without) | gauge | |
+//! | `mempressure_memory_stall_some_ratio` (PSI some avg10; absent without PSI) | gauge | |
+//! | `mempressure_memory_stall_full_ratio` (PSI full avg10; absent without PSI) | gauge | |
 //! | `mempressure_relief_checks_total` | counter | `relieved` |
 //! | `mempressure_unrelieved_freed_bytes_total` | counter | |
 
@@ -252,12 +254,14 @@ impl Metrics {
         );
         r.register(
             "mempressure_memory_stall_some_ratio",
-            "Share of the last 10 s some tasks stalled on memory (PSI some avg10); absent without PSI",
+            "Share of the last 10 s some tasks stalled on memory (PSI some avg10); \
+             absent without PSI",
             self.stall_some.clone(),
         );
         r.register(
             "mempressure_memory_stall_full_ratio",
-            "Share of the last 10 s all tasks stalled on memory (PSI full avg10); absent without PSI",
+            "Share of the last 10 s all tasks stalled on memory (PSI full avg10); \
+             absent without PSI",
             self.stall_full.clone(),
         );
         r.register(

@@ -1,5 +1,7 @@
 //! The `mempressure` binary, run as a process the way a user runs it.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -165,7 +167,10 @@ fn a_broken_trace_names_the_file_line_and_field_and_exits_2() {
     assert!(message.contains("broken.jsonl:3:"), "{message}");
     assert!(message.contains("`available`"), "{message}");
 
-    std::fs::write(&path, "{\"format\":\"mempressure-trace\",\"version\":1}\n{\"t_ms\":5,\"total\":9,\"available\":1}\n{\"t_ms\":4,\"total\":9,\"available\":1}\n").unwrap();
+    let backwards = "{\"format\":\"mempressure-trace\",\"version\":1}\n\
+                     {\"t_ms\":5,\"total\":9,\"available\":1}\n\
+                     {\"t_ms\":4,\"total\":9,\"available\":1}\n";
+    std::fs::write(&path, backwards).unwrap();
     let output = mempressure(&["replay", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
@@ -384,41 +389,17 @@ fn replay_json_keeps_standard_output_pure_json_lines() {
 
 #[test]
 fn serve_arms_the_stall_trigger_on_this_machine() {
-    use std::io::{BufRead, BufReader, Read, Write};
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mempressure"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--interval", "200ms"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
-
+    let (serve, addr) = common::serve("200ms");
     let mut status = String::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !status.contains("\"stall_trigger\"") || status.contains("\"starting\"") {
         assert!(Instant::now() < deadline, "{status}");
         std::thread::sleep(Duration::from_millis(100));
-        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-        write!(stream, "GET /status HTTP/1.0\r\n\r\n").unwrap();
-        status.clear();
-        stream.read_to_string(&mut status).unwrap();
+        status = common::http_get(&addr, "/status").unwrap_or_default();
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(serve);
 
-    let body: Value = serde_json::from_str(status.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let body: Value = serde_json::from_str(&status).unwrap();
     let trigger = body["stall_trigger"].as_str().unwrap();
     // Armed where the kernel allows it, otherwise the reason; never silently off.
     assert!(

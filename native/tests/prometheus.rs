@@ -3,35 +3,15 @@
 //! Needs Debian's `prometheus` package (`scripts/install-tools.sh` installs it), so it is
 //! ignored by a plain `cargo test`; `scripts/test.sh` runs it with `--ignored`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{Running, http_get};
 use serde_json::Value;
-
-/// Kills a child process when dropped, so a failing test leaves nothing running.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn http_get(host_port: &str, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(host_port).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host_port}\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    // Go answers an HTTP/1.0 request as HTTP/1.0.
-    let status = head.lines().next()?;
-    status.contains(" 200 ").then(|| body.to_string())
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -80,25 +60,7 @@ fn prometheus_scrapes_the_level_and_usage_of_a_running_monitor() {
     let deadline = Instant::now() + Duration::from_secs(90);
 
     // The monitor, on a free port.
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_mempressure"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--interval", "200ms"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    BufReader::new(serve.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let _serve = Running(serve);
-    let target = first_line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let (_serve, target) = common::serve("200ms");
 
     // A real Prometheus scraping it every second, with the shipped rules.
     let dir = std::env::temp_dir().join(format!("mempressure-prometheus-{}", std::process::id()));
@@ -107,7 +69,8 @@ fn prometheus_scrapes_the_level_and_usage_of_a_running_monitor() {
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("prometheus/mempressure.rules.yml");
     let config = format!(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\n\
-         scrape_configs:\n  - job_name: mempressure\n    static_configs:\n      - targets: [\"{target}\"]\n",
+         scrape_configs:\n  - job_name: mempressure\n    static_configs:\n\
+         \x20     - targets: [\"{target}\"]\n",
         rules.display()
     );
     std::fs::write(dir.join("prometheus.yml"), config).unwrap();

@@ -10,7 +10,9 @@ import { test } from "node:test";
 
 const repo = process.env.MEMPRESSURE_REPO;
 const bin = process.env.MEMPRESSURE_BIN;
-const { replay } = await import(join(process.env.MEMPRESSURE_APP, "node_modules/mempressure/node.js"));
+const { replay } = await import(
+  join(process.env.MEMPRESSURE_APP, "node_modules/mempressure/node.js"),
+);
 
 const tracesDir = join(repo, "tests/traces");
 const traces = readdirSync(tracesDir).filter((f) => f.endsWith(".jsonl")).sort();
@@ -56,7 +58,10 @@ for (const name of traces) {
     const path = join(scratch, `reacting-${name}`);
     writeFileSync(path, text);
     const config = join(scratch, "reacting.toml");
-    writeFileSync(config, '[trend]\nenabled = true\n[psi]\nwarning = 10.0\n[relief]\nenabled = true\nwindow = "2s"\n');
+    writeFileSync(
+      config,
+      '[trend]\nenabled = true\n[psi]\nwarning = 10.0\n[relief]\nenabled = true\nwindow = "2s"\n',
+    );
     const wasm = replay(text, {
       trend: { enabled: true },
       psi: { warning: 10.0 },

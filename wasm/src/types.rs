@@ -72,9 +72,13 @@ export interface SampleInput {
 }
 
 /** A heap reading, ready to observe(). */
-export interface HeapSample { total: number; available: number; quality: Quality; source: "performance.memory" | "v8"; }
+export interface HeapSample {
+  total: number; available: number; quality: Quality; source: "performance.memory" | "v8";
+}
 /** The fields of performance.memory that are read. */
-export interface PerformanceMemoryLike { usedJSHeapSize: number; jsHeapSizeLimit: number; totalJSHeapSize?: number; }
+export interface PerformanceMemoryLike {
+  usedJSHeapSize: number; jsHeapSizeLimit: number; totalJSHeapSize?: number;
+}
 /** The fields of v8.getHeapStatistics() that are read. */
 export interface V8HeapStatisticsLike { used_heap_size: number; heap_size_limit: number; }
 
@@ -102,7 +106,9 @@ export interface ReliefEvent {
   event: "relief"; t_ms: number; eviction_t_ms: number; relieved: boolean;
   freed_bytes: number; usage_drop_bytes: number;
 }
-export interface EvictionResult { cache: string; bytes: number; freed_bytes: number; error?: string; }
+export interface EvictionResult {
+  cache: string; bytes: number; freed_bytes: number; error?: string;
+}
 export interface EvictEvent {
   event: "evict"; plan_id: number; t_ms: number; level: LevelName; usage: number;
   target_bytes: number; requests: EvictionResult[]; freed_bytes: number; dry_run: boolean;
@@ -112,7 +118,8 @@ export interface AlertEvent {
   available_bytes: number; process_bytes: number | null; evicted_bytes: number;
 }
 export interface ErrorEvent { event: "error"; t_ms: number; message: string; }
-export type MonitorEvent = SampleEvent | LevelEvent | EvictEvent | AlertEvent | ReliefEvent | ErrorEvent;
+export type MonitorEvent =
+  SampleEvent | LevelEvent | EvictEvent | AlertEvent | ReliefEvent | ErrorEvent;
 export type MonitorEventName = MonitorEvent["event"];
 
 export interface TypeBreakdown { bytes: number; count: number; average_bytes: number; }

@@ -14,7 +14,8 @@ const profile = () => profileSelect.value;
 function showThresholds(config) {
   const t = config.thresholds;
   $("thresholds").textContent =
-    `${config.profile}: warning ${percent(t.warning)}, critical ${percent(t.critical)}, emergency ${percent(t.emergency)}`;
+    `${config.profile}: warning ${percent(t.warning)}, critical ${percent(t.critical)}, ` +
+    `emergency ${percent(t.emergency)}`;
 }
 
 /** Keeps a bounded list. */

@@ -57,7 +57,8 @@ fn percentage(line_no: usize, line: &str, key: &str) -> Result<f64, ParseError> 
 /// ```
 /// use mempressure_native::linux::parse_memory_pressure;
 ///
-/// let text = "some avg10=1.53 avg60=0.87 avg300=0.22 total=12345\nfull avg10=0.50 avg60=0.10 avg300=0.00 total=99\n";
+/// let text = "some avg10=1.53 avg60=0.87 avg300=0.22 total=12345\n\
+///             full avg10=0.50 avg60=0.10 avg300=0.00 total=99\n";
 /// let psi = parse_memory_pressure(text).unwrap();
 /// assert_eq!((psi.some_avg10, psi.full_avg10, psi.some_total_us), (1.53, 0.5, 12345));
 /// ```
@@ -236,9 +237,11 @@ mod tests {
     #[test]
     fn real_file_contents_parse() {
         // From this project's recording VM (Linux 6.18) and a cgroup v2 memory.pressure.
-        let host = "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+        let host = "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n\
+                    full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
         assert_eq!(parse_memory_pressure(host).unwrap().some_avg10, 0.0);
-        let busy = "some avg10=37.42 avg60=12.01 avg300=3.10 total=98765432\nfull avg10=21.00 avg60=7.50 avg300=1.90 total=4567890\n";
+        let busy = "some avg10=37.42 avg60=12.01 avg300=3.10 total=98765432\n\
+                    full avg10=21.00 avg60=7.50 avg300=1.90 total=4567890\n";
         let psi = parse_memory_pressure(busy).unwrap();
         assert_eq!(
             (psi.some_avg10, psi.full_avg10, psi.some_total_us),

@@ -6,7 +6,9 @@ import { test } from "node:test";
 
 import * as api from "mempressure";
 
-const table = JSON.parse(readFileSync(`${process.env.MEMPRESSURE_REPO}/tests/bad-input.json`, "utf8"));
+const table = JSON.parse(
+  readFileSync(`${process.env.MEMPRESSURE_REPO}/tests/bad-input.json`, "utf8"),
+);
 
 for (const row of table.js) {
   test(`${row.kind}: ${row.what}`, () => {

@@ -149,8 +149,10 @@ pub fn replay_gives_the_decision_log() {
     let log = replay(trace, JsValue::UNDEFINED).unwrap();
     assert_eq!(
         log,
-        "{\"t_ms\":1000,\"event\":\"level\",\"from\":\"normal\",\"to\":\"critical\",\"usage\":0.8,\"reason\":\"threshold\"}\n\
-         {\"t_ms\":1000,\"event\":\"alert\",\"level\":\"critical\",\"usage\":0.8,\"total_bytes\":100,\
+        "{\"t_ms\":1000,\"event\":\"level\",\"from\":\"normal\",\"to\":\"critical\",\
+         \"usage\":0.8,\"reason\":\"threshold\"}\n\
+         {\"t_ms\":1000,\"event\":\"alert\",\"level\":\"critical\",\"usage\":0.8,\
+         \"total_bytes\":100,\
          \"available_bytes\":20,\"process_bytes\":null,\"evicted_bytes\":0}\n"
     );
     let broken = replay(
