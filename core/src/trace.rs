@@ -273,6 +273,38 @@ struct RawCache {
     remove: bool,
 }
 
+/// A sample line, read straight into its fields: the fast path of [`parse_record`]. A line
+/// this does not read (a cache update, a faulty line) is read again as a [`RawLine`], so
+/// what a line means and what its error says do not depend on this path.
+#[derive(Deserialize)]
+struct SampleLine {
+    t_ms: u64,
+    total: u64,
+    available: u64,
+    process: Option<u64>,
+    psi_some_avg10: Option<f64>,
+    psi_full_avg10: Option<f64>,
+    throttled: Option<bool>,
+    cache: Option<serde::de::IgnoredAny>,
+}
+
+impl SampleLine {
+    /// The sample, checked.
+    fn into_record(self) -> Result<Record, TraceErrorKind> {
+        let sample = Sample {
+            t_ms: self.t_ms,
+            total_bytes: self.total,
+            available_bytes: self.available,
+            process_bytes: self.process,
+            psi_some_avg10: self.psi_some_avg10,
+            psi_full_avg10: self.psi_full_avg10,
+            throttled: self.throttled.unwrap_or(false),
+        };
+        sample.validate().map_err(TraceErrorKind::Input)?;
+        Ok(Record::Sample(sample))
+    }
+}
+
 fn required<T>(value: Option<T>, field: &'static str) -> Result<T, TraceErrorKind> {
     value.ok_or(TraceErrorKind::MissingField { field })
 }
@@ -284,7 +316,16 @@ fn required<T>(value: Option<T>, field: &'static str) -> Result<T, TraceErrorKin
 /// [`TraceErrorKind::SampleAndCache`], or [`TraceErrorKind::Input`] for a sample that
 /// cannot be right (total 0, available above total).
 pub fn parse_record(line: &str) -> Result<Record, TraceErrorKind> {
-    // The fast path parses plainly; only a faulty line is parsed again to name its field.
+    // Most lines are samples, read first into a sample's fields alone.
+    if let Ok(fast @ SampleLine { cache: None, .. }) = serde_json::from_str(line) {
+        return fast.into_record();
+    }
+    read_any_record(line)
+}
+
+/// What [`parse_record`] gives, for any line: the full reading behind its fast path.
+fn read_any_record(line: &str) -> Result<Record, TraceErrorKind> {
+    // Parsed plainly first; only a faulty line is parsed again to name its field.
     let raw: RawLine = match serde_json::from_str(line) {
         Ok(raw) => raw,
         Err(plain) => {
@@ -303,17 +344,17 @@ pub fn parse_record(line: &str) -> Result<Record, TraceErrorKind> {
     let t_ms = required(raw.t_ms, "t_ms")?;
 
     let Some(cache) = raw.cache else {
-        let sample = Sample {
+        let sample = SampleLine {
             t_ms,
-            total_bytes: required(raw.total, "total")?,
-            available_bytes: required(raw.available, "available")?,
-            process_bytes: raw.process,
+            total: required(raw.total, "total")?,
+            available: required(raw.available, "available")?,
+            process: raw.process,
             psi_some_avg10: raw.psi_some_avg10,
             psi_full_avg10: raw.psi_full_avg10,
-            throttled: raw.throttled.unwrap_or(false),
+            throttled: raw.throttled,
+            cache: None,
         };
-        sample.validate().map_err(TraceErrorKind::Input)?;
-        return Ok(Record::Sample(sample));
+        return sample.into_record();
     };
 
     if raw.total.is_some() || raw.available.is_some() {
@@ -358,31 +399,66 @@ pub fn parse_trace(text: &str) -> Result<(TraceHeader, Vec<(usize, Record)>), Tr
 /// # Errors
 /// The header's [`TraceError`]; each faulty record line yields its own.
 pub fn trace_records(text: &str) -> Result<(TraceHeader, TraceRecords<'_>), TraceError> {
-    let mut lines = text.lines().enumerate();
-    let header = match lines.next() {
-        Some((i, text)) => parse_header(text).map_err(|kind| TraceError { line: i + 1, kind })?,
-        None => {
-            return Err(TraceError {
-                line: 1,
-                kind: TraceErrorKind::Empty,
-            });
-        }
+    let mut records = TraceRecords {
+        rest: text,
+        line: 0,
     };
-    Ok((header, TraceRecords { lines }))
+    let Some(first) = records.next_line() else {
+        return Err(TraceError {
+            line: 1,
+            kind: TraceErrorKind::Empty,
+        });
+    };
+
+    let header = parse_header(first).map_err(|kind| TraceError { line: 1, kind })?;
+    Ok((header, records))
 }
 
 /// The records of a trace after its header, from [`trace_records`]: each with its line
 /// number, or the [`TraceError`] of its line. Blank lines are skipped.
 pub struct TraceRecords<'a> {
-    lines: std::iter::Enumerate<std::str::Lines<'a>>,
+    /// The text after the last line handed out.
+    rest: &'a str,
+    /// The 1-based number of the last line handed out, 0 before the first.
+    line: usize,
+}
+
+impl<'a> TraceRecords<'a> {
+    /// The next line without its `\n` or `\r\n`, as [`str::lines`] splits, found with the
+    /// `memchr` crate (serde_json's own dependency), which scans several bytes at a time.
+    fn next_line(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+
+        let (line, rest) = match memchr::memchr(b'\n', self.rest.as_bytes()) {
+            Some(end) => {
+                let line = &self.rest[..end];
+                (
+                    line.strip_suffix('\r').unwrap_or(line),
+                    &self.rest[end + 1..],
+                )
+            }
+            None => (self.rest, ""),
+        };
+        self.rest = rest;
+        self.line += 1;
+        Some(line)
+    }
 }
 
 impl Iterator for TraceRecords<'_> {
     type Item = Result<(usize, Record), TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (i, text) = self.lines.find(|(_, text)| !text.trim().is_empty())?;
-        let line = i + 1;
+        let text = loop {
+            let text = self.next_line()?;
+            if !text.trim().is_empty() {
+                break text;
+            }
+        };
+
+        let line = self.line;
         Some(
             parse_record(text)
                 .map(|r| (line, r))
@@ -404,6 +480,7 @@ pub fn header_line(header: &TraceHeader) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn error_of(text: &str) -> TraceError {
         parse_trace(text).unwrap_err()
@@ -501,5 +578,131 @@ mod tests {
         );
         let header = TraceHeader::new("linux-meminfo", 1000);
         assert_eq!(parse_header(&header_line(&header)), Ok(header));
+    }
+
+    #[test]
+    fn a_line_with_both_kinds_takes_the_full_reading() {
+        let both = "{\"t_ms\":0,\"total\":10,\"available\":5,\"cache\":{\"id\":\"x\"}}";
+        assert_eq!(parse_record(both), Err(TraceErrorKind::SampleAndCache));
+
+        let null_cache = "{\"t_ms\":0,\"total\":10,\"available\":5,\"cache\":null}";
+        assert_eq!(
+            parse_record(null_cache),
+            Ok(Record::Sample(Sample::new(0, 10, 5)))
+        );
+
+        let wrong_type = "{\"t_ms\":0,\"total\":10,\"available\":5,\"process\":\"7\"}";
+        let Err(TraceErrorKind::Json { message, .. }) = parse_record(wrong_type) else {
+            panic!("a string for a number is a JSON error");
+        };
+        assert!(
+            message.starts_with("field `process`: invalid type"),
+            "{message}"
+        );
+    }
+
+    /// The value a generated line gives a key: mostly right, sometimes of another type,
+    /// out of range, null, or an object.
+    fn value_strategy() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "0",
+            "5",
+            "100",
+            "17179869184",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-3",
+            "0.5",
+            "101.0",
+            "1e400",
+            "\"7\"",
+            "null",
+            "true",
+            "false",
+            "[1]",
+            "{}",
+            "{\"id\":\"a\",\"type\":\"t\",\"bytes\":1}",
+            "{\"id\":\"a\",\"bytes\":0,\"remove\":true}",
+            "{\"id\":5}",
+        ])
+    }
+
+    fn key_strategy() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "t_ms",
+            "total",
+            "available",
+            "process",
+            "psi_some_avg10",
+            "psi_full_avg10",
+            "throttled",
+            "cache",
+            "host_total",
+        ])
+    }
+
+    proptest::proptest! {
+        /// The fast path for samples gives what the full reading gives, errors included,
+        /// on lines of any mix of keys, types, duplicates and truncation.
+        #[test]
+        fn the_sample_fast_path_agrees_with_the_full_reading(
+            fields in prop::collection::vec((key_strategy(), value_strategy()), 0..9),
+            good_sample in any::<bool>(),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut fields: Vec<String> =
+                fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            if good_sample {
+                fields.insert(0, "\"t_ms\":1,\"total\":100,\"available\":40".to_string());
+            }
+            let mut line = format!("{{{}}}", fields.join(","));
+            if truncate {
+                line.truncate(cut.index(line.len()));
+            }
+            prop_assert_eq!(parse_record(&line), read_any_record(&line), "{}", line);
+        }
+
+        /// Records come with the line numbers and text of `str::lines`, blank lines
+        /// skipped, under `\n` and `\r\n` endings, with or without a last newline.
+        #[test]
+        fn lines_split_as_str_lines_splits(
+            lines in prop::collection::vec(
+                prop::sample::select(vec![
+                    "{\"t_ms\":1,\"total\":100,\"available\":40}",
+                    "{\"t_ms\":2,\"total\":100,\"available\":30} ",
+                    "",
+                    "  ",
+                    "\r",
+                    "{\"t_ms\":3,\"total\":100,\"available\":20}\r",
+                    "{\"t_ms\":4,\"tot",
+                ]),
+                0..12,
+            ),
+            crlf in prop::collection::vec(any::<bool>(), 12),
+            last_newline in any::<bool>(),
+        ) {
+            let mut text = HEADER.replace('\n', if crlf[0] { "\r\n" } else { "\n" });
+            for (i, line) in lines.iter().enumerate() {
+                text.push_str(line);
+                if i + 1 < lines.len() || last_newline {
+                    text.push_str(if crlf[i] { "\r\n" } else { "\n" });
+                }
+            }
+
+            let expected: Vec<_> = text
+                .lines()
+                .enumerate()
+                .skip(1)
+                .filter(|(_, line)| !line.trim().is_empty())
+                .map(|(i, line)| {
+                    parse_record(line)
+                        .map(|r| (i + 1, r))
+                        .map_err(|kind| TraceError { line: i + 1, kind })
+                })
+                .collect();
+            let (_, records) = trace_records(&text).unwrap();
+            prop_assert_eq!(records.collect::<Vec<_>>(), expected);
+        }
     }
 }
