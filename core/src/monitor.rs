@@ -222,8 +222,9 @@ impl PressureMonitor {
 
         self.now_ms = Some(sample.t_ms);
         self.last_sample = Some(sample);
+        // Worked out once and handed to the steps: the compiler does not share it.
         let usage = sample.usage();
-        let (level, reason) = self.update_levels(&sample);
+        let (level, reason) = self.update_levels(&sample, usage);
         if level != self.level {
             let from = std::mem::replace(&mut self.level, level);
             self.events.push_back(Event::Level(LevelChange {
@@ -236,7 +237,7 @@ impl PressureMonitor {
         }
         self.check_relief(&sample);
 
-        match self.plan_eviction(&sample) {
+        match self.plan_eviction(&sample, usage) {
             Some(plan) if self.config.auto_eviction => {
                 self.events.push_back(Event::EvictionPlanned(plan.clone()));
                 let target_bytes = plan.target_bytes;
@@ -533,10 +534,9 @@ impl PressureMonitor {
 
     /// Updates the three components of the level (usage with hysteresis, stall pressure
     /// with hysteresis, the trend) and returns the level they give, with its reason.
-    fn update_levels(&mut self, sample: &Sample) -> (PressureLevel, LevelReason) {
+    fn update_levels(&mut self, sample: &Sample, usage: f64) -> (PressureLevel, LevelReason) {
         let config = &self.config;
         let band = config.hysteresis.exit_band;
-        let usage = sample.usage();
 
         self.threshold_level = next_level(&config.thresholds, band, self.threshold_level, usage);
         let mut by_threshold = self.threshold_level;
@@ -631,11 +631,10 @@ impl PressureMonitor {
     }
 
     /// The plan for this sample, if eviction is due and the caches hold anything.
-    fn plan_eviction(&mut self, sample: &Sample) -> Option<EvictionPlan> {
+    fn plan_eviction(&mut self, sample: &Sample, usage: f64) -> Option<EvictionPlan> {
         let level = self.level;
         let threshold = self.config.thresholds.for_level(level)?;
         let fraction = self.config.eviction_targets.for_level(level)?;
-        let usage = sample.usage();
         let pressing = level >= PressureLevel::Critical
             || usage > threshold + self.config.hysteresis.enable_delta;
         if !pressing {

@@ -76,18 +76,8 @@ impl Sample {
             });
         }
 
-        let psi = [
-            ("psi_some_avg10", self.psi_some_avg10),
-            ("psi_full_avg10", self.psi_full_avg10),
-        ];
-        for (field, value) in psi {
-            if let Some(value) = value
-                && !(0.0..=100.0).contains(&value)
-            {
-                return Err(InputError::InvalidPsi { field, value });
-            }
-        }
-        Ok(())
+        check_psi("psi_some_avg10", self.psi_some_avg10)?;
+        check_psi("psi_full_avg10", self.psi_full_avg10)
     }
 
     /// Bytes in use: `total - available`.
@@ -103,6 +93,16 @@ impl Sample {
             return 0.0;
         }
         self.used_bytes() as f64 / self.total_bytes as f64
+    }
+}
+
+/// A stall figure is a percentage: from 0 to 100, or absent.
+fn check_psi(field: &'static str, value: Option<f64>) -> Result<(), InputError> {
+    match value {
+        Some(value) if !(0.0..=100.0).contains(&value) => {
+            Err(InputError::InvalidPsi { field, value })
+        }
+        _ => Ok(()),
     }
 }
 

@@ -3,6 +3,8 @@
 //!
 //! The slope is an exponentially weighted average of the slope between consecutive
 //! samples, with a weight that follows the time between them: `a = dt / (dt + smoothing)`.
+//! A step's slope is its change in usage times `1000 / dt_ms` (one division per interval,
+//! not per sample).
 //! That is a rational stand-in for `1 - exp(-dt / smoothing)`: it uses only `+ - * /`, so
 //! the estimate is the same to the bit on every target (an `exp` from two math libraries
 //! may differ in the last bit), and replay stays deterministic. The state is two numbers
@@ -23,14 +25,15 @@ pub struct TrendEstimator {
     step: StepMemo,
 }
 
-/// The interval in seconds and the weight of the last step, for its interval and smoothing.
+/// Steps per second and the weight of the last step, for its interval and smoothing.
 ///
 /// Samples usually come at a fixed interval: the two divisions that turn an interval into
 /// these are then done once, not per sample, with the very same results.
 #[derive(Debug, Clone, Copy, Default)]
 struct StepMemo {
     key: Option<(u64, u64)>,
-    dt_s: f64,
+    /// `1000 / dt_ms`: the step's slope is its change in usage times this.
+    per_s: f64,
     weight: f64,
 }
 
@@ -53,11 +56,11 @@ impl TrendEstimator {
                 let dt_ms = key.0 as f64;
                 self.step = StepMemo {
                     key: Some(key),
-                    dt_s: dt_ms / 1000.0,
+                    per_s: 1000.0 / dt_ms,
                     weight: dt_ms / (dt_ms + smoothing_ms as f64),
                 };
             }
-            let instant = (usage - u0) / self.step.dt_s;
+            let instant = (usage - u0) * self.step.per_s;
             self.slope_per_s += self.step.weight * (instant - self.slope_per_s);
             self.seen_ms = self.seen_ms.saturating_add(t_ms - t0);
         }
@@ -151,7 +154,7 @@ mod tests {
 
             if let Some((t0, u0)) = previous {
                 let dt_ms = (t_ms - t0) as f64;
-                let instant = (usage - u0) / (dt_ms / 1000.0);
+                let instant = (usage - u0) * (1000.0 / dt_ms);
                 let weight = dt_ms / (dt_ms + smoothing_ms as f64);
                 slope += weight * (instant - slope);
             }
