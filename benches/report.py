@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Assembles the benchmark table (markdown) from one run's results: criterion's medians
 (CRITERION_DIR/<group>/<param>/new/estimates.json) and the JSON files that
-benches/run.sh writes into RESULTS_DIR (reference.json, wasm.json, overhead.json,
-size.json). Each row has the median, the issue's target, the ratio the target is about
-and whether it is met.
+benches/run.sh writes into RESULTS_DIR (reference.json, wasm.json, wasm-fast.json,
+overhead.json, size.json, size-wasm-bench*.json). Each row has the median, the issue's
+target, the ratio the target is about and whether it is met.
 
     report.py CRITERION_DIR RESULTS_DIR [--out FILE]
 """
@@ -151,6 +151,14 @@ def build_rows(crit, results):
         f"{fmt_time(replay_ns)} per trace",
         verdict(native_rate >= 5e6),
     ))
+    floor_ns = criterion_ns(crit, "replay_floor", str(replay_n))
+    rows.append((
+        "the floor under replay: serde_json reading the same lines into samples, alone",
+        f"{replay_n / (floor_ns / 1e9) / 1e6:.2f} M samples/s",
+        "(the library's part)",
+        f"{floor_ns / replay_ns * 100:.0f}% of native replay's time",
+        "—",
+    ))
     if "replay" in wasm:
         rate = wasm["replay"]["samples_per_second"]
         slower = native_rate / rate
@@ -160,6 +168,23 @@ def build_rows(crit, results):
             "within 2.5× native",
             f"{slower:.2f}× slower than native",
             verdict(slower <= 2.5),
+        ))
+    fast = load(results, "wasm-fast.json") or {}
+    small_size = load(results, "size-wasm-bench.json")
+    fast_size = load(results, "size-wasm-bench-fast.json")
+    if "replay" in fast and small_size and fast_size:
+        rate = fast["replay"]["samples_per_second"]
+        step_ratio = fast["core_step"]["ns_per_sample"] / step
+        rows.append((
+            "replay, wasm in Node, the core built for speed (`wasm-bench-fast`, not the "
+            "package)",
+            f"{rate / 1e6:.2f} M samples/s",
+            "(the trade: speed for size)",
+            f"{native_rate / rate:.2f}× slower than native (core step {step_ratio:.2f}× "
+            f"native); .wasm {(fast_size['raw_bytes'] - small_size['raw_bytes']) / 1e3:+.0f} KB "
+            f"raw, {(fast_size['gzip_bytes'] - small_size['gzip_bytes']) / 1e3:+.0f} KB "
+            "gzipped against the package's settings",
+            "—",
         ))
 
     # 5. Monitor overhead.

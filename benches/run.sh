@@ -72,6 +72,15 @@ echo "== wasm in Node: core step, planning, replay"
 bash benches/build-wasm.sh
 node benches/wasm.mjs "$target/wasm-bench" --out "$results/wasm.json"
 
+echo "== wasm in Node, the core built for speed (profile wasm-bench-fast; not the package)"
+bash benches/build-wasm.sh wasm-bench-fast
+node benches/wasm.mjs "$target/wasm-bench-fast" --out "$results/wasm-fast.json"
+for build in wasm-bench wasm-bench-fast; do
+  file="$target/$build/mempressure_wasm_bg.wasm"
+  echo "{ \"raw_bytes\": $(wc -c < "$file"), \"gzip_bytes\": $(gzip -9 -c "$file" | wc -c) }" \
+    > "$results/size-$build.json"
+done
+
 echo "== monitor overhead, measured from outside"
 cargo build --release -q -p mempressure-native --example idle_monitor
 python3 benches/overhead.py "$target/release/examples/idle_monitor" \

@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use mempressure_core::priority::plan_requests;
-use mempressure_core::{Config, replay_to_log, workload};
+use mempressure_core::{Config, Sample, replay_to_log, workload};
 
 fn smoke() -> bool {
     std::env::var_os("MEMPRESSURE_BENCH_SMOKE").is_some()
@@ -99,5 +99,35 @@ fn replay(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, core_step, planning, planning_floor, replay);
+/// The floor under replay: serde_json reading the same lines into samples, one by one,
+/// with nothing else done (no checks, no monitor, no log).
+fn replay_floor(c: &mut Criterion) {
+    let n = if smoke() { 2_000 } else { 200_000 };
+    let text = workload::trace_text(n);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("\"total\"")).collect();
+    assert_eq!(lines.len(), n, "one sample line per sample");
+    let mut group = c.benchmark_group("replay_floor");
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::from_parameter(n), |b| {
+        b.iter(|| {
+            let mut t_ms = 0;
+            for line in &lines {
+                let sample: Sample = serde_json::from_str(line).expect("a sample line");
+                t_ms ^= black_box(sample).t_ms;
+            }
+            t_ms
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    core_step,
+    planning,
+    planning_floor,
+    replay,
+    replay_floor
+);
 criterion_main!(benches);
