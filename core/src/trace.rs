@@ -451,9 +451,10 @@ impl Iterator for TraceRecords<'_> {
     type Item = Result<(usize, Record), TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        // A record starts with `{`; only other lines need the full whitespace check.
         let text = loop {
             let text = self.next_line()?;
-            if !text.trim().is_empty() {
+            if text.starts_with('{') || !text.trim().is_empty() {
                 break text;
             }
         };
