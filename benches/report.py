@@ -25,6 +25,17 @@ def load(results, name):
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def callgrind_total(results, name):
+    """The instructions counted in a callgrind output file (its `summary:` line)."""
+    path = Path(results) / name
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    return None
+
+
 def fmt_time(ns):
     if ns < 1e3:
         return f"{ns:.1f} ns"
@@ -103,6 +114,17 @@ def build_rows(crit, results):
             f"{read_1m / read_100k:.1f}×",
             "(the floor under the growth)",
             f"{fmt_time(read_100k)} → {fmt_time(read_1m)}; a plan reads it twice",
+            "—",
+        ))
+    instructions = {n: callgrind_total(results, f"callgrind-plan-{n}.out")
+                    for n in (100_000, 1_000_000)}
+    if all(instructions.values()):
+        rows.append((
+            "instructions per plan (callgrind), 100k → 1M caches",
+            f"{instructions[1_000_000] / instructions[100_000]:.2f}×",
+            "(the growth of the work alone)",
+            f"{instructions[100_000] / 1e6:.1f} M → {instructions[1_000_000] / 1e6:.1f} M "
+            f"instructions; the time grows {growth:.1f}×",
             "—",
         ))
     for n in (100_000, 1_000_000):

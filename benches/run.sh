@@ -33,6 +33,20 @@ cargo build --release -q -p mempressure-core --features _bench --example bench_w
 python3 benches/reference.py --rust-check "$target/release/examples/bench_workload" \
   --out "$results/reference.json"
 
+echo "== instructions of one plan at 100k and 1M caches (callgrind, about 2 minutes)"
+# The work alone, without the memory's stalls: what the planning growth would be if the
+# processor's caches held every cache's numbers.
+if command -v valgrind > /dev/null; then
+  for n in 100000 1000000; do
+    valgrind --tool=callgrind --toggle-collect='*plan_requests*' \
+      --callgrind-out-file="$results/callgrind-plan-$n.out" \
+      "$target/release/examples/bench_workload" 0 "$n" > /dev/null \
+      2> "$results/callgrind-plan-$n.log"
+  done
+else
+  echo "(valgrind is missing; the instruction row is left out)"
+fi
+
 echo "== wasm size: the npm package's release build"
 bash wasm/build.sh
 wasm=wasm/pkg/mempressure_wasm_bg.wasm
