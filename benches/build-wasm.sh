@@ -3,7 +3,7 @@
 # target/wasm-bench): the npm package's code and settings plus the hidden `__bench*`
 # exports (feature `_bench`), in its own profile, so wasm/pkg is never touched.
 # Usage: build-wasm.sh [PROFILE]: `wasm-bench` (the package's settings, the default) or
-# `wasm-bench-fast` (the core built for speed), into $CARGO_TARGET_DIR/PROFILE.
+# `wasm-bench-small` (the core built for size too), into $CARGO_TARGET_DIR/PROFILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
