@@ -4,7 +4,7 @@
 # reference (psutil is installed into target/bench-venv when missing), the core in wasm
 # under Node, the monitor's overhead from outside, and the npm package's wasm size.
 # Results go to $CARGO_TARGET_DIR/bench-results (default target/bench-results).
-# Takes about 10 minutes on a 2-core machine; see BENCHMARKS.md.
+# Takes about 12 minutes on a 2-core machine; see BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
