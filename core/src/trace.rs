@@ -3,8 +3,8 @@
 //! ```text
 //! {"format":"mempressure-trace","version":1,"source":"linux-meminfo","interval_ms":100}
 //! {"t_ms":0,"total":17179869184,"available":5368709120,"process":734003200}
-//! {"t_ms":0,"cache":{"id":"frames","type":"frame_cache","bytes":104857600,"access_count":3,"last_access_ms":0}}
-//! {"t_ms":9000,"cache":{"id":"frames","bytes":0,"remove":true}}
+//! {"t_ms":0,"cache":{"id":"f1","type":"frame_cache","bytes":1048576,"access_count":3}}
+//! {"t_ms":9000,"cache":{"id":"f1","bytes":0,"remove":true}}
 //! ```
 //!
 //! A sample may say `"throttled":true` (the kernel throttles the cgroup at `memory.high`;
